@@ -1,0 +1,45 @@
+# Everything a newcomer needs: `make run` serves, `make test` proves it works.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+GEN := gen/python
+PROTOS := $(wildcard proto/crm/v1/*.proto)
+GENERATED := $(GEN)/crm/v1/.stamp
+INSTALLED := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
+
+.PHONY: run test lint proto bench rebuild-projections clean
+
+run: $(INSTALLED) $(GENERATED)
+	$(PY) -m services.crm serve
+
+test: $(INSTALLED) $(GENERATED)
+	scripts/ensure-postgres-binaries.sh
+	$(PY) -m pytest
+
+lint: $(INSTALLED) $(GENERATED)
+	$(VENV)/bin/ruff check services tests
+	$(VENV)/bin/ruff format --check services tests
+	$(VENV)/bin/mypy services tests
+	$(VENV)/bin/buf lint
+
+proto: $(GENERATED)
+
+rebuild-projections: $(INSTALLED) $(GENERATED)
+	$(PY) -m services.crm rebuild-projections
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	scripts/ensure-python-venv.sh $(PYTHON)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(GENERATED): $(INSTALLED) $(PROTOS)
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iproto \
+		--python_out=$(GEN) --grpc_python_out=$(GEN) \
+		--mypy_out=$(GEN) --mypy_grpc_out=$(GEN) $(PROTOS)
+	touch $@
+
+clean:
+	rm -rf $(VENV) gen .pytest_cache .mypy_cache .ruff_cache
