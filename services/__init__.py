@@ -1,0 +1,1 @@
+"""The project's services: the CRM gRPC service and its HTTP gateway."""

@@ -1,0 +1,1 @@
+"""The customer history service: event-sourced interactions, one timeline per customer."""

@@ -1,0 +1,264 @@
+"""Use cases of the customer history, over the event store and the timeline view."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.utils import EnvType
+
+from services.crm.domain.cause import Cause
+from services.crm.domain.customer import Customer, CustomerProfile, IdentityIndex, customer_key
+from services.crm.domain.errors import (
+    ConcurrentUpdateError,
+    CustomerNotFoundError,
+    IdentityAlreadyLinkedError,
+    IdentityNotFoundError,
+    InteractionAlreadyRecordedError,
+    InvalidInputError,
+    ProjectionLaggingError,
+    RequestIdReusedError,
+)
+from services.crm.domain.identity import Identity
+from services.crm.domain.interaction import (
+    Interaction,
+    InteractionContent,
+    RecordedInteraction,
+    interaction_key,
+)
+from services.crm.projections.timeline_view import TimelineQuery, TimelineView
+from services.crm.projections.views import open_timeline_view
+from services.crm.transcoder import crm_transcoder, register_crm_transcodings
+
+# Enough for a burst of first contacts from one new address to settle on one customer.
+MAX_WRITE_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class RecordedResult:
+    interaction: RecordedInteraction
+    position: int
+    customer_created: bool
+
+
+@dataclass(frozen=True)
+class CustomerResult:
+    customer: Customer
+    position: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    interaction: RecordedInteraction
+    position: int
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    has_more: bool
+    position: int
+
+
+class CustomerHistory(Application[UUID]):
+    """The service layer: every write is one atomic save of new events."""
+
+    name = "CustomerHistory"
+    # Customers change rarely; interactions are separate aggregates that never grow.
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        Customer: 50
+    }
+
+    def __init__(self, env: EnvType | None = None, clock: Callable[[], datetime] | None = None):
+        super().__init__(env)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._timeline: TimelineView | None = None
+        self._entry_transcoder = crm_transcoder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        register_crm_transcodings(transcoder)
+
+    @property
+    def timeline(self) -> TimelineView:
+        if self._timeline is None:
+            self._timeline = open_timeline_view(self.env)
+        return self._timeline
+
+    def record_interaction(
+        self, target: UUID | Identity, content: InteractionContent, cause: Cause, request_id: str
+    ) -> RecordedResult:
+        content.check_not_in_future(self.clock())
+        key = interaction_key(content.channel, content.idempotency_external_id, request_id)
+        fingerprint = _fingerprint(target, content)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            earlier = self._earlier_recording(key, fingerprint)
+            if earlier is not None:
+                return RecordedResult(earlier, self.recorder.max_notification_id(), False)
+            customer_id, created = self._resolve_customer(target, cause)
+            interaction = Interaction(
+                key=key,
+                customer_id=customer_id,
+                content=content,
+                identity=target if isinstance(target, Identity) else None,
+                fingerprint=fingerprint,
+                cause=cause,
+            )
+            try:
+                recordings = self.save(*created, interaction)
+            except IntegrityError:
+                continue  # Lost a race for the identity or the idempotency key; look again.
+            return RecordedResult(_recorded(interaction), _position(recordings), bool(created))
+        raise ConcurrentUpdateError("too many concurrent writers; retry the request")
+
+    def create_customer(
+        self,
+        profile: CustomerProfile,
+        identities: Sequence[Identity],
+        cause: Cause,
+        request_id: str,
+    ) -> CustomerResult:
+        unique = tuple(dict.fromkeys(identities))
+        key = customer_key(request_id)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            existing = self._find(Customer, Customer.create_id(key))
+            if existing is not None:
+                return CustomerResult(existing, self.recorder.max_notification_id())
+            for identity in unique:
+                self._check_unclaimed(identity, None)
+            customer = Customer(key=key, profile=profile, identities=unique, cause=cause)
+            claims = [IdentityIndex(identity=i, customer_id=customer.id, cause=cause) for i in unique]
+            try:
+                return CustomerResult(customer, _position(self.save(customer, *claims)))
+            except IntegrityError:
+                continue
+        raise ConcurrentUpdateError("too many concurrent writers; retry the request")
+
+    def add_identity(self, customer_id: UUID, identity: Identity, cause: Cause) -> CustomerResult:
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            customer = self.get_customer(customer_id)
+            self._check_unclaimed(identity, customer_id)
+            if customer.holds(identity):
+                return CustomerResult(customer, self.recorder.max_notification_id())
+            customer.link_identity(identity, cause)
+            claim = IdentityIndex(identity=identity, customer_id=customer_id, cause=cause)
+            try:
+                return CustomerResult(customer, _position(self.save(customer, claim)))
+            except IntegrityError:
+                continue
+        raise ConcurrentUpdateError("too many concurrent writers; retry the request")
+
+    def get_customer(self, customer_id: UUID) -> Customer:
+        customer = self._find(Customer, customer_id)
+        if customer is None:
+            raise CustomerNotFoundError(str(customer_id))
+        return customer
+
+    def find_customer(self, identity: Identity) -> Customer:
+        claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+        if claim is None:
+            raise IdentityNotFoundError
+        return self.get_customer(claim.customer_id)
+
+    def timeline_page(
+        self, query: TimelineQuery, min_position: int, wait_seconds: float
+    ) -> TimelinePage:
+        self.get_customer(query.customer_id)
+        position = self.wait_for_position(min_position, wait_seconds)
+        rows = self.timeline.select_entries(
+            dataclasses.replace(query, limit=query.limit + 1)
+        )
+        entries = [
+            TimelineEntry(self._entry_transcoder.decode(row.payload), row.position)
+            for row in rows[: query.limit]
+        ]
+        return TimelinePage(entries, len(rows) > query.limit, position)
+
+    def wait_for_position(self, position: int, timeout: float) -> int:
+        """Block until the timeline includes the log up to position; return where it is."""
+        reached = self.timeline.max_tracking_id(self.name) or 0
+        if position <= reached:
+            return reached
+        if position > (self.recorder.max_notification_id() or 0):
+            raise InvalidInputError.single(
+                "min_position", "POSITION_BEYOND_LOG", "no write has been committed at this position"
+            )
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while reached < position:
+            if time.monotonic() >= deadline:
+                raise ProjectionLaggingError(position, reached)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+            reached = self.timeline.max_tracking_id(self.name) or 0
+        return reached
+
+    def close(self) -> None:
+        if self._timeline is not None:
+            self._timeline.close()
+        super().close()
+
+    def _earlier_recording(self, key: str, fingerprint: str) -> RecordedInteraction | None:
+        if key.startswith("random:"):
+            return None
+        earlier = self._find(Interaction, Interaction.create_id(key))
+        if earlier is None:
+            return None
+        if earlier.fingerprint != fingerprint:
+            if key.startswith("request:"):
+                raise RequestIdReusedError
+            raise InteractionAlreadyRecordedError(str(earlier.id))
+        return _recorded(earlier)
+
+    def _resolve_customer(
+        self, target: UUID | Identity, cause: Cause
+    ) -> tuple[UUID, list[Customer | IdentityIndex]]:
+        if isinstance(target, UUID):
+            return self.get_customer(target).id, []
+        claim = self._find(IdentityIndex, IdentityIndex.create_id(target))
+        if claim is not None:
+            return claim.customer_id, []
+        customer = Customer(
+            key=f"random:{uuid4()}", profile=CustomerProfile(), identities=(target,), cause=cause
+        )
+        return customer.id, [customer, IdentityIndex(identity=target, customer_id=customer.id, cause=cause)]
+
+    def _check_unclaimed(self, identity: Identity, allowed_holder: UUID | None) -> None:
+        claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+        if claim is not None and claim.customer_id != allowed_holder:
+            raise IdentityAlreadyLinkedError(str(identity.kind), str(claim.customer_id))
+
+    def _find(self, kind: type[Any], aggregate_id: UUID) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+
+def _recorded(interaction: Interaction) -> RecordedInteraction:
+    return RecordedInteraction(
+        id=interaction.id,
+        customer_id=interaction.customer_id,
+        content=interaction.content,
+        identity=interaction.identity,
+        recorded_by=interaction.recorded_by,
+        recorded_at=interaction.created_on,
+    )
+
+
+def _position(recordings: list[Recording[UUID]]) -> int:
+    return max(recording.notification.id for recording in recordings)
+
+
+def _fingerprint(target: UUID | Identity, content: InteractionContent) -> str:
+    """Tells a retry of the same request from a different request with the same key."""
+    return hashlib.sha256(repr((target, content)).encode()).hexdigest()

@@ -1,0 +1,99 @@
+"""Identities: the addresses a customer reaches us through, in one canonical form each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from services.crm.domain.errors import InvalidInputError
+
+MAX_IDENTIFIER_LENGTH = 200
+_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+_PLATFORM_ALIASES = {"twitter": "x"}
+
+
+class IdentityKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    SOCIAL = "social"
+    CHAT_VISITOR = "chat_visitor"
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One normalised address; two spellings of one address compare equal."""
+
+    kind: IdentityKind
+    value: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+    @classmethod
+    def email(cls, raw: str) -> Identity:
+        try:
+            checked = validate_email(raw.strip(), check_deliverability=False)
+        except EmailNotValidError as error:
+            raise InvalidInputError.single("email", "INVALID_EMAIL", str(error)) from None
+        return cls(IdentityKind.EMAIL, checked.normalized.lower())
+
+    @classmethod
+    def phone(cls, raw: str, default_region: str | None = None) -> Identity:
+        text = raw.strip()
+        if text.startswith("00"):
+            text = "+" + text[2:]
+        try:
+            number = phonenumbers.parse(text, default_region or None)
+        except phonenumbers.NumberParseException as error:
+            raise InvalidInputError.single(
+                "phone", "INVALID_PHONE_NUMBER", f"not a phone number: {error}"
+            ) from None
+        if not phonenumbers.is_valid_number(number):
+            raise InvalidInputError.single(
+                "phone", "INVALID_PHONE_NUMBER", "no such number exists in its numbering plan"
+            )
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return cls(IdentityKind.PHONE, e164)
+
+    @classmethod
+    def social(cls, platform: str, handle: str) -> Identity:
+        name = _PLATFORM_ALIASES.get(platform.strip().lower(), platform.strip().lower())
+        _check_name(name, "social.platform", "INVALID_SOCIAL_PLATFORM")
+        # Handles on the big platforms ignore case and the leading "@".
+        account = handle.strip().lower().removeprefix("@")
+        _check_identifier(account, "social.handle", "INVALID_SOCIAL_HANDLE")
+        return cls(IdentityKind.SOCIAL, f"{name}:{account}")
+
+    @classmethod
+    def chat_visitor(cls, visitor_id: str) -> Identity:
+        _check_identifier(visitor_id, "chat_visitor_id", "INVALID_CHAT_VISITOR_ID")
+        return cls(IdentityKind.CHAT_VISITOR, visitor_id)
+
+    @classmethod
+    def external(cls, system: str, external_id: str) -> Identity:
+        name = system.strip().lower()
+        _check_name(name, "external.system", "INVALID_EXTERNAL_SYSTEM")
+        _check_identifier(external_id, "external.id", "INVALID_EXTERNAL_ID")
+        return cls(IdentityKind.EXTERNAL, f"{name}:{external_id}")
+
+
+def _check_name(name: str, field: str, reason: str) -> None:
+    if not _NAME_PATTERN.match(name):
+        raise InvalidInputError.single(
+            field, reason, "must be 1-32 of [a-z0-9_.-], starting with a letter or digit"
+        )
+
+
+def _check_identifier(value: str, field: str, reason: str) -> None:
+    if not value or value != value.strip() or len(value) > MAX_IDENTIFIER_LENGTH:
+        raise InvalidInputError.single(
+            field,
+            reason,
+            f"must be 1-{MAX_IDENTIFIER_LENGTH} characters without surrounding spaces",
+        )

@@ -1,0 +1,230 @@
+"""The Interaction aggregate: one touch on one channel, recorded once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from services.crm.domain.cause import Cause
+from services.crm.domain.channels import (
+    CHANNELS_OF_DETAILS,
+    Channel,
+    ChannelDetails,
+    ChatDetails,
+    Direction,
+    EmailDetails,
+    PhoneCallDetails,
+    SocialDetails,
+)
+from services.crm.domain.errors import Violations
+from services.crm.domain.identity import Identity
+from services.crm.domain.namespace import CRM_NAMESPACE
+from services.crm.domain.topics import stable_topics
+
+MAX_SUMMARY_CHARS = 1_000
+MAX_BODY_BYTES = 65_536
+MAX_TAGS = 20
+MAX_EXTERNAL_ID_CHARS = 200
+MAX_CHAT_MESSAGES = 1_000
+MAX_CHAT_MESSAGE_CHARS = 4_000
+MAX_SHORT_TEXT_CHARS = 1_000
+MAX_FUTURE_SKEW = timedelta(minutes=10)
+EARLIEST_OCCURRED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+_TAG_PATTERN = re.compile(r"^[a-z0-9_:-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class InteractionContent:
+    """What happened in an interaction, validated against the documented limits."""
+
+    channel: Channel
+    direction: Direction
+    occurred_at: datetime
+    summary: str = ""
+    body: str = ""
+    tags: tuple[str, ...] = ()
+    external_id: str = ""
+    details: ChannelDetails | None = None
+
+    def __post_init__(self) -> None:
+        problems = Violations()
+        _check_text(problems, self, self.details)
+        _check_details(problems, self.channel, self.details)
+        problems.check(
+            self.occurred_at.tzinfo is not None and self.occurred_at >= EARLIEST_OCCURRED_AT,
+            "occurred_time",
+            "OCCURRED_TIME_OUT_OF_RANGE",
+            "must be a time after 1970-01-01T00:00:00Z",
+        )
+        problems.raise_if_any()
+
+    @property
+    def idempotency_external_id(self) -> str:
+        """The source system's id; an email's Message-ID stands in when none is given."""
+        if self.external_id:
+            return self.external_id
+        if isinstance(self.details, EmailDetails):
+            return self.details.message_id
+        return ""
+
+    def check_not_in_future(self, now: datetime) -> None:
+        problems = Violations()
+        problems.check(
+            self.occurred_at <= now + MAX_FUTURE_SKEW,
+            "occurred_time",
+            "OCCURRED_TIME_IN_FUTURE",
+            f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
+        )
+        problems.raise_if_any()
+
+
+def _check_text(
+    problems: Violations, content: InteractionContent, details: ChannelDetails | None
+) -> None:
+    has_transcript = isinstance(details, ChatDetails) and bool(details.messages)
+    problems.check(
+        bool(content.summary.strip() or content.body.strip() or has_transcript),
+        "body",
+        "EMPTY_INTERACTION",
+        "summary, body or chat transcript must say something",
+    )
+    problems.check(
+        len(content.summary) <= MAX_SUMMARY_CHARS,
+        "summary",
+        "SUMMARY_TOO_LONG",
+        f"at most {MAX_SUMMARY_CHARS} characters",
+    )
+    problems.check(
+        len(content.body.encode()) <= MAX_BODY_BYTES,
+        "body",
+        "BODY_TOO_LARGE",
+        f"at most {MAX_BODY_BYTES} bytes of UTF-8",
+    )
+    problems.check(len(content.tags) <= MAX_TAGS, "tags", "TOO_MANY_TAGS", f"at most {MAX_TAGS}")
+    for index, tag in enumerate(content.tags):
+        problems.check(
+            bool(_TAG_PATTERN.match(tag)),
+            f"tags[{index}]",
+            "INVALID_TAG",
+            "must be 1-64 of [a-z0-9_:-]",
+        )
+    problems.check(
+        len(content.external_id) <= MAX_EXTERNAL_ID_CHARS,
+        "external_id",
+        "EXTERNAL_ID_TOO_LONG",
+        f"at most {MAX_EXTERNAL_ID_CHARS} characters",
+    )
+
+
+def _check_details(
+    problems: Violations, channel: Channel, details: ChannelDetails | None
+) -> None:
+    if details is None:
+        return
+    allowed = CHANNELS_OF_DETAILS[type(details)]
+    if channel not in allowed:
+        problems.add(
+            "details",
+            "DETAILS_DO_NOT_MATCH_CHANNEL",
+            f"{type(details).__name__} is for {', '.join(sorted(allowed))}, not {channel}",
+        )
+    if isinstance(details, PhoneCallDetails):
+        seconds = details.duration_seconds
+        problems.check(
+            seconds is None or 0 <= seconds <= 86_400,
+            "phone_call.duration",
+            "INVALID_DURATION",
+            "must be between 0 and 24 hours",
+        )
+    elif isinstance(details, EmailDetails):
+        for name in ("subject", "message_id", "in_reply_to", "thread_id"):
+            problems.check(
+                len(getattr(details, name)) <= MAX_SHORT_TEXT_CHARS,
+                f"email.{name}",
+                "FIELD_TOO_LONG",
+                f"at most {MAX_SHORT_TEXT_CHARS} characters",
+            )
+    elif isinstance(details, ChatDetails):
+        _check_transcript(problems, details)
+    elif isinstance(details, SocialDetails):
+        problems.check(
+            not details.post_url or details.post_url.startswith(("https://", "http://")),
+            "social.post_url",
+            "INVALID_URL",
+            "must be an http(s) URL",
+        )
+
+
+def _check_transcript(problems: Violations, chat: ChatDetails) -> None:
+    problems.check(
+        len(chat.messages) <= MAX_CHAT_MESSAGES,
+        "chat.messages",
+        "TRANSCRIPT_TOO_LONG",
+        f"at most {MAX_CHAT_MESSAGES} messages",
+    )
+    for index, message in enumerate(chat.messages):
+        problems.check(
+            0 < len(message.text) <= MAX_CHAT_MESSAGE_CHARS,
+            f"chat.messages[{index}].text",
+            "INVALID_CHAT_MESSAGE",
+            f"must be 1-{MAX_CHAT_MESSAGE_CHARS} characters",
+        )
+
+
+def interaction_key(channel: Channel, external_id: str, request_id: str) -> str:
+    """The idempotency key of a new interaction: its source id, else the request id."""
+    if external_id:
+        return f"external:{channel}:{external_id}"
+    if request_id:
+        return f"request:{request_id}"
+    return f"random:{uuid4()}"
+
+
+@stable_topics("Interaction")
+class Interaction(Aggregate):
+    """An interaction; its own aggregate, so a long history never slows the next one."""
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return uuid5(CRM_NAMESPACE, f"interaction/{key}")
+
+    class Recorded(Aggregate.Created):
+        key: str
+        customer_id: UUID
+        content: InteractionContent
+        identity: Identity | None
+        fingerprint: str
+        cause: Cause
+
+    @event(Recorded)
+    def __init__(
+        self,
+        key: str,
+        customer_id: UUID,
+        content: InteractionContent,
+        identity: Identity | None,
+        fingerprint: str,
+        cause: Cause,
+    ) -> None:
+        self.key = key
+        self.customer_id = customer_id
+        self.content = content
+        self.identity = identity
+        self.fingerprint = fingerprint
+        self.recorded_by = cause.actor
+
+
+@dataclass(frozen=True)
+class RecordedInteraction:
+    """An interaction as readers see it: the content plus who and when."""
+
+    id: UUID
+    customer_id: UUID
+    content: InteractionContent
+    identity: Identity | None
+    recorded_by: str
+    recorded_at: datetime

@@ -1,0 +1,117 @@
+"""Storage selection: a database URL becomes the eventsourcing library's environment."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from eventsourcing.persistence import ListenNotifySubscription, Subscription
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL names no storage we support."""
+
+
+def eventsourcing_env(database_url: str) -> dict[str, str]:
+    """Translate "sqlite:///path" or "postgresql://user:pass@host:port/db?schema=s"."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        return _sqlite_env(parts.path)
+    if parts.scheme in ("postgresql", "postgres"):
+        return _postgres_env(database_url)
+    raise DatabaseUrlError(
+        f"unsupported database URL scheme {parts.scheme!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
+def _sqlite_env(url_path: str) -> dict[str, str]:
+    # "sqlite:///var/x.db" is relative, "sqlite:////srv/x.db" absolute, as in SQLAlchemy.
+    path = url_path[1:] if url_path.startswith("/") else url_path
+    if not path or ":memory:" in path:
+        raise DatabaseUrlError("SQLite needs a file path: the projection reads it from a second connection")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": path,
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": get_topic(PollingSQLiteApplicationRecorder),
+    }
+
+
+def _postgres_env(database_url: str) -> dict[str, str]:
+    parts = urlsplit(database_url)
+    query = parse_qs(parts.query)
+    dbname = parts.path.lstrip("/")
+    if not dbname or not parts.hostname:
+        raise DatabaseUrlError("a PostgreSQL URL needs a host and a database name")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+        "POSTGRES_POOL_SIZE": query.get("pool_size", ["10"])[0],
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Create the configured schema, so a fresh database or test schema just works."""
+    import psycopg
+    from psycopg import sql
+
+    schema = env.get("POSTGRES_SCHEMA", "public")
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "10")),
+        autocommit=True,
+    ) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
+    """SQLite cannot notify listeners, so this subscription polls the log instead."""
+
+    def __init__(
+        self, recorder: SQLiteApplicationRecorder, gt: int | None, topics: Sequence[str], interval: float
+    ) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._interval = interval
+        self._ticker = threading.Thread(target=self._tick, name="sqlite-log-poller", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._has_been_stopped:
+            self._has_been_notified.set()
+            time.sleep(self._interval)
+
+    def __exit__(self, *args: object, **kwargs: object) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._ticker.join()
+
+
+class PollingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """The SQLite recorder, plus a polling subscription for projection runners."""
+
+    # Short enough that an agent sees a new interaction at once, cheap on SQLite.
+    poll_interval = 0.01
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[SQLiteApplicationRecorder]:
+        return PollingSubscription(self, gt, topics, self.poll_interval)
