@@ -1,0 +1,71 @@
+"""Cross-cutting concerns of every call: request id, error mapping, one JSON log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from services.crm.api.caller import REQUEST_ID_HEADER, current_request_id, request_id_from
+from services.crm.api.errors import to_grpc_status
+from services.crm.domain.errors import CrmError
+
+logger = logging.getLogger("crm.calls")
+
+
+class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Maps domain errors to statuses once, here, and logs method, status, duration and
+    request id of each call. It logs no request content: that holds personal data."""
+
+    def intercept_service(
+        self, continuation: Callable[[Any], Any], handler_call_details: Any
+    ) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        request_id = request_id_from(handler_call_details.invocation_metadata)
+        inner = handler.unary_unary
+
+        def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
+            started = time.perf_counter()
+            token = current_request_id.set(request_id)
+            context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
+            code = grpc.StatusCode.OK
+            try:
+                return inner(request, context)
+            except CrmError as error:
+                status = to_grpc_status(error)
+                code = status.code
+                context.abort_with_status(status)
+            except Exception:
+                code = context.code() or grpc.StatusCode.INTERNAL
+                if code is grpc.StatusCode.INTERNAL:
+                    logger.exception("unexpected error", extra={"fields": {"request_id": request_id}})
+                raise
+            finally:
+                current_request_id.reset(token)
+                _log_call(method, code, started, request_id)
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _log_call(method: str, code: grpc.StatusCode, started: float, request_id: str) -> None:
+    logger.info(
+        "call",
+        extra={
+            "fields": {
+                "method": method,
+                "status": code.name,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "request_id": request_id,
+            }
+        },
+    )

@@ -1,0 +1,260 @@
+"""Translation between crm.v1 messages and domain values, with field-level errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+from uuid import UUID
+
+from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.crm.domain.channels import (
+    Channel,
+    ChannelDetails,
+    ChatDetails,
+    ChatMessage,
+    ChatSpeaker,
+    Direction,
+    EmailDetails,
+    PhoneCallDetails,
+    SocialDetails,
+    SocialVisibility,
+)
+from services.crm.domain.customer import Customer, CustomerProfile
+from services.crm.domain.errors import InvalidInputError, Violations
+from services.crm.domain.identity import Identity, IdentityKind
+from services.crm.domain.interaction import InteractionContent, RecordedInteraction
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def customer_id(name: str, field: str) -> UUID:
+    prefix, _, raw_id = name.partition("/")
+    try:
+        if prefix != "customers":
+            raise ValueError(name)
+        return UUID(raw_id)
+    except ValueError:
+        raise InvalidInputError.single(
+            field, "INVALID_CUSTOMER_NAME", "must be a resource name 'customers/{uuid}'"
+        ) from None
+
+
+def customer_name(customer_id: UUID) -> str:
+    return f"customers/{customer_id}"
+
+
+def enum_value(enum_type: Any, prefix: str, number: int, target: type[E], field: str) -> E:
+    """Proto enum to domain enum by name: CHANNEL_EMAIL -> Channel.EMAIL."""
+    try:
+        name = enum_type.Name(number)
+    except ValueError:
+        raise InvalidInputError.single(
+            field, f"UNKNOWN_{prefix}", f"{number} is not a known {prefix.lower()}"
+        ) from None
+    if name.endswith("_UNSPECIFIED"):
+        raise InvalidInputError.single(field, f"{prefix}_REQUIRED", "must be specified")
+    return target(name.removeprefix(f"{prefix}_").lower())
+
+
+def enum_number(enum_type: Any, prefix: str, value: StrEnum | None) -> int:
+    if value is None:
+        return 0
+    return int(enum_type.Value(f"{prefix}_{value.upper()}"))
+
+
+def identity_from_proto(message: identity_pb2.Identity, phone_region: str) -> Identity:
+    kind = message.WhichOneof("kind")
+    if kind == "email":
+        return Identity.email(message.email)
+    if kind == "phone":
+        return Identity.phone(message.phone, phone_region)
+    if kind == "social":
+        return Identity.social(message.social.platform, message.social.handle)
+    if kind == "chat_visitor_id":
+        return Identity.chat_visitor(message.chat_visitor_id)
+    if kind == "external":
+        return Identity.external(message.external.system, message.external.id)
+    raise InvalidInputError.single("", "IDENTITY_REQUIRED", "set one of email, phone, social, ...")
+
+
+def identity_to_proto(identity: Identity) -> identity_pb2.Identity:
+    if identity.kind is IdentityKind.EMAIL:
+        return identity_pb2.Identity(email=identity.value)
+    if identity.kind is IdentityKind.PHONE:
+        return identity_pb2.Identity(phone=identity.value)
+    if identity.kind is IdentityKind.CHAT_VISITOR:
+        return identity_pb2.Identity(chat_visitor_id=identity.value)
+    first, _, second = identity.value.partition(":")
+    if identity.kind is IdentityKind.SOCIAL:
+        return identity_pb2.Identity(social=identity_pb2.SocialHandle(platform=first, handle=second))
+    return identity_pb2.Identity(external=identity_pb2.ExternalReference(system=first, id=second))
+
+
+def timestamp_to_datetime(stamp: Timestamp, field: str) -> datetime:
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInputError.single(field, "INVALID_TIMESTAMP", "not a valid timestamp") from None
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def content_from_proto(message: interaction_pb2.Interaction, now: datetime) -> InteractionContent:
+    problems = Violations()
+    channel = direction = None
+    with problems.collect():
+        channel = enum_value(channel_pb2.Channel, "CHANNEL", message.channel, Channel, "channel")
+    with problems.collect():
+        direction = enum_value(
+            channel_pb2.Direction, "DIRECTION", message.direction, Direction, "direction"
+        )
+    occurred_at = now
+    if message.HasField("occurred_time"):
+        with problems.collect():
+            occurred_at = timestamp_to_datetime(message.occurred_time, "occurred_time")
+    details = None
+    with problems.collect():
+        details = _details_from_proto(message)
+    problems.raise_if_any()
+    assert channel is not None and direction is not None
+    return InteractionContent(
+        channel=channel,
+        direction=direction,
+        occurred_at=occurred_at,
+        summary=message.summary,
+        body=message.body,
+        tags=tuple(message.tags),
+        external_id=message.external_id,
+        details=details,
+    )
+
+
+def _details_from_proto(message: interaction_pb2.Interaction) -> ChannelDetails | None:
+    kind = message.WhichOneof("details")
+    if kind == "phone_call":
+        call = message.phone_call
+        seconds = call.duration.ToTimedelta().total_seconds() if call.HasField("duration") else None
+        return PhoneCallDetails(seconds, call.disposition, call.recording_ref)
+    if kind == "email":
+        mail = message.email
+        return EmailDetails(mail.subject, mail.message_id, mail.in_reply_to, mail.thread_id)
+    if kind == "chat":
+        return ChatDetails(tuple(_chat_message(m, i) for i, m in enumerate(message.chat.messages)))
+    if kind == "social":
+        post = message.social
+        visibility = None
+        if post.visibility:
+            visibility = enum_value(
+                interaction_pb2.SocialVisibility,
+                "SOCIAL_VISIBILITY",
+                post.visibility,
+                SocialVisibility,
+                "social.visibility",
+            )
+        return SocialDetails(post.platform.strip().lower(), visibility, post.post_url)
+    return None
+
+
+def _chat_message(message: interaction_pb2.ChatMessage, index: int) -> ChatMessage:
+    field = f"chat.messages[{index}]"
+    speaker = enum_value(
+        interaction_pb2.ChatSpeaker, "CHAT_SPEAKER", message.speaker, ChatSpeaker, f"{field}.speaker"
+    )
+    sent_at = None
+    if message.HasField("send_time"):
+        sent_at = timestamp_to_datetime(message.send_time, f"{field}.send_time")
+    return ChatMessage(speaker, sent_at, message.text)
+
+
+def interaction_to_proto(recorded: RecordedInteraction) -> interaction_pb2.Interaction:
+    content = recorded.content
+    message = interaction_pb2.Interaction(
+        name=f"interactions/{recorded.id}",
+        customer=customer_name(recorded.customer_id),
+        channel=enum_number(channel_pb2.Channel, "CHANNEL", content.channel),
+        direction=enum_number(channel_pb2.Direction, "DIRECTION", content.direction),
+        occurred_time=timestamp(content.occurred_at),
+        record_time=timestamp(recorded.recorded_at),
+        summary=content.summary,
+        body=content.body,
+        recorded_by=recorded.recorded_by,
+        tags=content.tags,
+        external_id=content.external_id,
+    )
+    if recorded.identity is not None:
+        message.identity.CopyFrom(identity_to_proto(recorded.identity))
+    _details_to_proto(content.details, message)
+    return message
+
+
+def _details_to_proto(details: ChannelDetails | None, message: interaction_pb2.Interaction) -> None:
+    if isinstance(details, PhoneCallDetails):
+        message.phone_call.disposition = details.disposition
+        message.phone_call.recording_ref = details.recording_ref
+        if details.duration_seconds is not None:
+            message.phone_call.duration.FromNanoseconds(round(details.duration_seconds * 1e9))
+    elif isinstance(details, EmailDetails):
+        message.email.CopyFrom(
+            interaction_pb2.EmailDetails(
+                subject=details.subject,
+                message_id=details.message_id,
+                in_reply_to=details.in_reply_to,
+                thread_id=details.thread_id,
+            )
+        )
+    elif isinstance(details, ChatDetails):
+        message.chat.SetInParent()
+        for chat_message in details.messages:
+            added = message.chat.messages.add(
+                speaker=enum_number(interaction_pb2.ChatSpeaker, "CHAT_SPEAKER", chat_message.speaker),
+                text=chat_message.text,
+            )
+            if chat_message.sent_at is not None:
+                added.send_time.CopyFrom(timestamp(chat_message.sent_at))
+    elif isinstance(details, SocialDetails):
+        message.social.CopyFrom(
+            interaction_pb2.SocialDetails(
+                platform=details.platform,
+                visibility=enum_number(
+                    interaction_pb2.SocialVisibility, "SOCIAL_VISIBILITY", details.visibility
+                ),
+                post_url=details.post_url,
+            )
+        )
+
+
+def profile_from_proto(message: customer_pb2.Customer) -> CustomerProfile:
+    preferred = None
+    if message.preferred_channel:
+        preferred = enum_value(
+            channel_pb2.Channel, "CHANNEL", message.preferred_channel, Channel, "preferred_channel"
+        )
+    return CustomerProfile(
+        display_name=message.display_name,
+        language_code=message.language_code,
+        preferred_channel=preferred,
+        attributes=dict(message.attributes),
+        tags=tuple(message.tags),
+    )
+
+
+def customer_to_proto(customer: Customer) -> customer_pb2.Customer:
+    profile = customer.profile
+    return customer_pb2.Customer(
+        name=customer_name(customer.id),
+        display_name=profile.display_name,
+        language_code=profile.language_code,
+        preferred_channel=enum_number(channel_pb2.Channel, "CHANNEL", profile.preferred_channel),
+        attributes=profile.attributes,
+        tags=profile.tags,
+        identities=[identity_to_proto(i) for i in customer.identities],
+        create_time=timestamp(customer.created_on),
+        update_time=timestamp(customer.modified_on),
+    )

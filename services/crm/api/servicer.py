@@ -1,0 +1,178 @@
+"""CustomerHistoryService: translates each call to one application use case."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from crm.v1 import channel_pb2, customer_history_service_pb2_grpc
+from crm.v1 import customer_history_service_pb2 as pb
+import grpc
+
+from services.crm.api import mapping, page_tokens
+from services.crm.api.caller import cause_of
+from services.crm.application import CustomerHistory
+from services.crm.domain.channels import Channel, Direction
+from services.crm.domain.errors import InvalidInputError, Violations, field_prefix
+from services.crm.domain.identity import Identity
+from services.crm.projections.timeline_view import TimelineQuery
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_REQUEST_ID_CHARS = 128
+
+
+class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
+    def __init__(
+        self, app: CustomerHistory, phone_region: str = "", max_read_wait_seconds: float = 5.0
+    ) -> None:
+        self.app = app
+        self.phone_region = phone_region
+        self.max_read_wait_seconds = max_read_wait_seconds
+
+    def RecordInteraction(
+        self, request: pb.RecordInteractionRequest, context: grpc.ServicerContext
+    ) -> pb.RecordInteractionResponse:
+        cause = cause_of(context)
+        problems = Violations()
+        target: UUID | Identity | None = None
+        with problems.collect():
+            target = self._target(request)
+        with problems.collect("interaction"):
+            if not request.HasField("interaction"):
+                raise InvalidInputError.single("", "INTERACTION_REQUIRED", "must be set")
+            content = mapping.content_from_proto(request.interaction, self.app.clock())
+        with problems.collect():
+            _check_request_id(request.request_id)
+        problems.raise_if_any()
+        assert target is not None
+        with field_prefix("interaction"):
+            result = self.app.record_interaction(target, content, cause, request.request_id)
+        return pb.RecordInteractionResponse(
+            interaction=mapping.interaction_to_proto(result.interaction),
+            commit_position=result.position,
+            customer_created=result.customer_created,
+        )
+
+    def CreateCustomer(
+        self, request: pb.CreateCustomerRequest, context: grpc.ServicerContext
+    ) -> pb.CreateCustomerResponse:
+        cause = cause_of(context)
+        problems = Violations()
+        identities: list[Identity] = []
+        with problems.collect("customer"):
+            profile = mapping.profile_from_proto(request.customer)
+        for index, identity in enumerate(request.customer.identities):
+            with problems.collect(f"customer.identities[{index}]"):
+                identities.append(mapping.identity_from_proto(identity, self.phone_region))
+        with problems.collect():
+            _check_request_id(request.request_id)
+        problems.raise_if_any()
+        result = self.app.create_customer(profile, identities, cause, request.request_id)
+        return pb.CreateCustomerResponse(
+            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+        )
+
+    def GetCustomer(
+        self, request: pb.GetCustomerRequest, context: grpc.ServicerContext
+    ) -> pb.GetCustomerResponse:
+        customer = self.app.get_customer(mapping.customer_id(request.name, "name"))
+        return pb.GetCustomerResponse(customer=mapping.customer_to_proto(customer))
+
+    def AddCustomerIdentity(
+        self, request: pb.AddCustomerIdentityRequest, context: grpc.ServicerContext
+    ) -> pb.AddCustomerIdentityResponse:
+        cause = cause_of(context, reason=request.reason)
+        problems = Violations()
+        with problems.collect():
+            customer_id = mapping.customer_id(request.customer, "customer")
+        with problems.collect("identity"):
+            identity = mapping.identity_from_proto(request.identity, self.phone_region)
+        problems.raise_if_any()
+        result = self.app.add_identity(customer_id, identity, cause)
+        return pb.AddCustomerIdentityResponse(
+            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+        )
+
+    def FindCustomerByIdentity(
+        self, request: pb.FindCustomerByIdentityRequest, context: grpc.ServicerContext
+    ) -> pb.FindCustomerByIdentityResponse:
+        with field_prefix("identity"):
+            identity = mapping.identity_from_proto(request.identity, self.phone_region)
+        customer = self.app.find_customer(identity)
+        return pb.FindCustomerByIdentityResponse(customer=mapping.customer_to_proto(customer))
+
+    def GetTimeline(
+        self, request: pb.GetTimelineRequest, context: grpc.ServicerContext
+    ) -> pb.GetTimelineResponse:
+        query, fingerprint = self._timeline_query(request)
+        remaining = context.time_remaining()
+        wait = min(self.max_read_wait_seconds, remaining if remaining is not None else float("inf"))
+        page = self.app.timeline_page(query, request.min_position, max(wait - 0.05, 0.0))
+        response = pb.GetTimelineResponse(position=page.position)
+        for entry in page.entries:
+            added = response.entries.add(
+                occurred_time=mapping.timestamp(entry.interaction.content.occurred_at),
+                position=entry.position,
+            )
+            added.interaction.CopyFrom(mapping.interaction_to_proto(entry.interaction))
+        if page.has_more and page.entries:
+            last = page.entries[-1].interaction
+            response.next_page_token = page_tokens.encode(
+                page_tokens.TimelineCursor(last.content.occurred_at, last.id), fingerprint
+            )
+        return response
+
+    def _target(self, request: pb.RecordInteractionRequest) -> UUID | Identity:
+        which = request.WhichOneof("target")
+        if which == "customer":
+            return mapping.customer_id(request.customer, "customer")
+        if which == "identity":
+            with field_prefix("identity"):
+                return mapping.identity_from_proto(request.identity, self.phone_region)
+        raise InvalidInputError.single("target", "TARGET_REQUIRED", "set customer or identity")
+
+    def _timeline_query(self, request: pb.GetTimelineRequest) -> tuple[TimelineQuery, str]:
+        problems = Violations()
+        with problems.collect():
+            customer_id = mapping.customer_id(request.customer, "customer")
+        problems.check(request.page_size >= 0, "page_size", "INVALID_PAGE_SIZE", "must not be negative")
+        problems.check(request.min_position >= 0, "min_position", "INVALID_POSITION", "must not be negative")
+        channels: set[Channel] = set()
+        for index, number in enumerate(request.channels):
+            with problems.collect():
+                channels.add(
+                    mapping.enum_value(channel_pb2.Channel, "CHANNEL", number, Channel, f"channels[{index}]")
+                )
+        direction = None
+        if request.direction:
+            with problems.collect():
+                direction = mapping.enum_value(
+                    channel_pb2.Direction, "DIRECTION", request.direction, Direction, "direction"
+                )
+        start = end = None
+        with problems.collect():
+            if request.HasField("start_time"):
+                start = mapping.timestamp_to_datetime(request.start_time, "start_time")
+            if request.HasField("end_time"):
+                end = mapping.timestamp_to_datetime(request.end_time, "end_time")
+        problems.raise_if_any()
+        fingerprint = page_tokens.query_fingerprint(customer_id, sorted(channels), direction, start, end)
+        return (
+            TimelineQuery(
+                customer_id=customer_id,
+                limit=min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+                channels=frozenset(str(c) for c in channels),
+                direction=str(direction) if direction else None,
+                start=start,
+                end=end,
+                after=page_tokens.decode(request.page_token, fingerprint),
+            ),
+            fingerprint,
+        )
+
+
+def _check_request_id(request_id: str) -> None:
+    if len(request_id) > MAX_REQUEST_ID_CHARS or request_id != request_id.strip():
+        raise InvalidInputError.single(
+            "request_id", "INVALID_REQUEST_ID", f"at most {MAX_REQUEST_ID_CHARS} characters, no spaces around"
+        )

@@ -1,0 +1,90 @@
+"""Settings from CRM_* environment variables, read once, with laptop-friendly defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/crm.sqlite3"
+    listen_address: str = "127.0.0.1:50051"
+    max_workers: int = 32
+    shutdown_grace_seconds: float = 10.0
+    max_read_wait_seconds: float = 5.0
+    default_phone_region: str = ""
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+
+        def read(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = env.get(f"CRM_{name}")
+            if raw is None or raw == "":
+                return default
+            try:
+                return parse(raw)
+            except ValueError as error:
+                raise ConfigError(f"CRM_{name}={raw!r} is invalid: {error}") from None
+
+        return cls(
+            database_url=read("DATABASE_URL", str, defaults.database_url),
+            listen_address=read("LISTEN_ADDRESS", _address, defaults.listen_address),
+            max_workers=read("MAX_WORKERS", _positive_int, defaults.max_workers),
+            shutdown_grace_seconds=read(
+                "SHUTDOWN_GRACE_SECONDS", _positive_float, defaults.shutdown_grace_seconds
+            ),
+            max_read_wait_seconds=read(
+                "MAX_READ_WAIT_SECONDS", _positive_float, defaults.max_read_wait_seconds
+            ),
+            default_phone_region=read("DEFAULT_PHONE_REGION", _region, defaults.default_phone_region),
+            log_level=read("LOG_LEVEL", _log_level, defaults.log_level),
+        )
+
+
+def _address(raw: str) -> str:
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError("expected HOST:PORT")
+    return raw
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _region(raw: str) -> str:
+    import phonenumbers
+
+    region = raw.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("expected an ISO 3166 region such as GB or US")
+    return region
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return level

@@ -1,0 +1,91 @@
+"""Builds and runs the gRPC server: servicer, health, reflection, projection, shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+from types import FrameType
+
+import grpc
+from crm.v1 import customer_history_service_pb2, customer_history_service_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.crm.api.interceptors import EdgeInterceptor
+from services.crm.api.servicer import CustomerHistoryServicer
+from services.crm.application import CustomerHistory
+from services.crm.config import Settings
+from services.crm.projections.runner import ProjectionSupervisor
+from services.crm.storage import eventsourcing_env, ensure_postgres_schema
+
+logger = logging.getLogger(__name__)
+SERVICE_NAME = customer_history_service_pb2.DESCRIPTOR.services_by_name[
+    "CustomerHistoryService"
+].full_name
+
+
+@dataclass
+class RunningService:
+    """A started service; stop() drains calls, then stops the projection."""
+
+    server: grpc.Server
+    port: int
+    app: CustomerHistory
+    projection: ProjectionSupervisor
+    health: health.HealthServicer
+    grace_seconds: float
+
+    def stop(self) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(self.grace_seconds).wait()
+        self.projection.stop()
+        self.app.close()
+
+
+def start_service(settings: Settings) -> RunningService:
+    env = eventsourcing_env(settings.database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        ensure_postgres_schema(env)
+    app = CustomerHistory(env=env)
+    projection = ProjectionSupervisor(env)
+    projection.start()
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
+        interceptors=[EdgeInterceptor()],
+    )
+    customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
+        CustomerHistoryServicer(app, settings.default_phone_region, settings.max_read_wait_seconds),
+        server,
+    )
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    port = server.add_insecure_port(settings.listen_address)
+    server.start()
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    logger.info("serving", extra={"fields": {"address": settings.listen_address, "port": port}})
+    return RunningService(server, port, app, projection, health_servicer, settings.shutdown_grace_seconds)
+
+
+def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then drain in-flight calls and stop cleanly."""
+    service = start_service(settings)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("stopping", extra={"fields": {"signal": signal.Signals(signum).name}})
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    stopping.wait()
+    service.stop()
+    logger.info("stopped")
