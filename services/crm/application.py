@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -38,6 +38,8 @@ from services.crm.domain.interaction import (
 from services.crm.projections.timeline_view import TimelineQuery, TimelineView
 from services.crm.projections.views import open_timeline_view
 from services.crm.transcoder import crm_transcoder, register_crm_transcodings
+
+A = TypeVar("A")
 
 # Enough for a burst of first contacts from one new address to settle on one customer.
 MAX_WRITE_ATTEMPTS = 10
@@ -94,15 +96,23 @@ class CustomerHistory(Application[UUID]):
         return self._timeline
 
     def record_interaction(
-        self, target: UUID | Identity, content: InteractionContent, cause: Cause, request_id: str
+        self,
+        target: UUID | Identity,
+        content: InteractionContent,
+        cause: Cause,
+        request_id: str,
+        *,
+        time_given: bool = True,
     ) -> RecordedResult:
+        """Record an interaction once. time_given=False says occurred_at is the default
+        "now", which a retry of the same request will not repeat exactly."""
         content.check_not_in_future(self.clock())
         key = interaction_key(content.channel, content.idempotency_external_id, request_id)
-        fingerprint = _fingerprint(target, content)
+        fingerprint = _fingerprint(target, content, time_given)
         for _ in range(MAX_WRITE_ATTEMPTS):
             earlier = self._earlier_recording(key, fingerprint)
             if earlier is not None:
-                return RecordedResult(earlier, self.recorder.max_notification_id(), False)
+                return RecordedResult(earlier, self._log_end(), False)
             customer_id, created = self._resolve_customer(target, cause)
             interaction = Interaction(
                 key=key,
@@ -131,11 +141,13 @@ class CustomerHistory(Application[UUID]):
         for _ in range(MAX_WRITE_ATTEMPTS):
             existing = self._find(Customer, Customer.create_id(key))
             if existing is not None:
-                return CustomerResult(existing, self.recorder.max_notification_id())
+                return CustomerResult(existing, self._log_end())
             for identity in unique:
                 self._check_unclaimed(identity, None)
             customer = Customer(key=key, profile=profile, identities=unique, cause=cause)
-            claims = [IdentityIndex(identity=i, customer_id=customer.id, cause=cause) for i in unique]
+            claims = [
+                IdentityIndex(identity=i, customer_id=customer.id, cause=cause) for i in unique
+            ]
             try:
                 return CustomerResult(customer, _position(self.save(customer, *claims)))
             except IntegrityError:
@@ -147,7 +159,7 @@ class CustomerHistory(Application[UUID]):
             customer = self.get_customer(customer_id)
             self._check_unclaimed(identity, customer_id)
             if customer.holds(identity):
-                return CustomerResult(customer, self.recorder.max_notification_id())
+                return CustomerResult(customer, self._log_end())
             customer.link_identity(identity, cause)
             claim = IdentityIndex(identity=identity, customer_id=customer_id, cause=cause)
             try:
@@ -173,9 +185,7 @@ class CustomerHistory(Application[UUID]):
     ) -> TimelinePage:
         self.get_customer(query.customer_id)
         position = self.wait_for_position(min_position, wait_seconds)
-        rows = self.timeline.select_entries(
-            dataclasses.replace(query, limit=query.limit + 1)
-        )
+        rows = self.timeline.select_entries(dataclasses.replace(query, limit=query.limit + 1))
         entries = [
             TimelineEntry(self._entry_transcoder.decode(row.payload), row.position)
             for row in rows[: query.limit]
@@ -187,9 +197,11 @@ class CustomerHistory(Application[UUID]):
         reached = self.timeline.max_tracking_id(self.name) or 0
         if position <= reached:
             return reached
-        if position > (self.recorder.max_notification_id() or 0):
+        if position > self._log_end():
             raise InvalidInputError.single(
-                "min_position", "POSITION_BEYOND_LOG", "no write has been committed at this position"
+                "min_position",
+                "POSITION_BEYOND_LOG",
+                "no write has been committed at this position",
             )
         deadline = time.monotonic() + timeout
         pause = 0.001
@@ -229,19 +241,25 @@ class CustomerHistory(Application[UUID]):
         customer = Customer(
             key=f"random:{uuid4()}", profile=CustomerProfile(), identities=(target,), cause=cause
         )
-        return customer.id, [customer, IdentityIndex(identity=target, customer_id=customer.id, cause=cause)]
+        return customer.id, [
+            customer,
+            IdentityIndex(identity=target, customer_id=customer.id, cause=cause),
+        ]
 
     def _check_unclaimed(self, identity: Identity, allowed_holder: UUID | None) -> None:
         claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
         if claim is not None and claim.customer_id != allowed_holder:
             raise IdentityAlreadyLinkedError(str(identity.kind), str(claim.customer_id))
 
-    def _find(self, kind: type[Any], aggregate_id: UUID) -> Any:
+    def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
+
+    def _log_end(self) -> int:
+        return self.recorder.max_notification_id() or 0
 
 
 def _recorded(interaction: Interaction) -> RecordedInteraction:
@@ -259,6 +277,9 @@ def _position(recordings: list[Recording[UUID]]) -> int:
     return max(recording.notification.id for recording in recordings)
 
 
-def _fingerprint(target: UUID | Identity, content: InteractionContent) -> str:
+def _fingerprint(target: UUID | Identity, content: InteractionContent, time_given: bool) -> str:
     """Tells a retry of the same request from a different request with the same key."""
-    return hashlib.sha256(repr((target, content)).encode()).hexdigest()
+    fields = dataclasses.asdict(content)
+    if not time_given:
+        del fields["occurred_at"]
+    return hashlib.sha256(repr((target, fields)).encode()).hexdigest()

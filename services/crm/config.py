@@ -48,7 +48,9 @@ class Settings:
             max_read_wait_seconds=read(
                 "MAX_READ_WAIT_SECONDS", _positive_float, defaults.max_read_wait_seconds
             ),
-            default_phone_region=read("DEFAULT_PHONE_REGION", _region, defaults.default_phone_region),
+            default_phone_region=read(
+                "DEFAULT_PHONE_REGION", _region, defaults.default_phone_region
+            ),
             log_level=read("LOG_LEVEL", _log_level, defaults.log_level),
         )
 

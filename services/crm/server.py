@@ -19,7 +19,7 @@ from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
 from services.crm.projections.runner import ProjectionSupervisor
-from services.crm.storage import eventsourcing_env, ensure_postgres_schema
+from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
 SERVICE_NAME = customer_history_service_pb2.DESCRIPTOR.services_by_name[
@@ -50,6 +50,7 @@ def start_service(settings: Settings) -> RunningService:
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
     app = CustomerHistory(env=env)
+    app.timeline.max_tracking_id(app.name)  # Creates the read model before the projection runs.
     projection = ProjectionSupervisor(env)
     projection.start()
 
@@ -64,7 +65,11 @@ def start_service(settings: Settings) -> RunningService:
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        (
+            SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     port = server.add_insecure_port(settings.listen_address)
@@ -72,7 +77,9 @@ def start_service(settings: Settings) -> RunningService:
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("serving", extra={"fields": {"address": settings.listen_address, "port": port}})
-    return RunningService(server, port, app, projection, health_servicer, settings.shutdown_grace_seconds)
+    return RunningService(
+        server, port, app, projection, health_servicer, settings.shutdown_grace_seconds
+    )
 
 
 def serve(settings: Settings) -> None:
@@ -86,6 +93,9 @@ def serve(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    stopping.wait()
+    # A signal may land on one of gRPC's threads; Python runs the handler only when
+    # the main thread next runs bytecode, so wait in short slices.
+    while not stopping.wait(0.2):
+        pass
     service.stop()
     logger.info("stopped")

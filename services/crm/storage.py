@@ -33,7 +33,9 @@ def _sqlite_env(url_path: str) -> dict[str, str]:
     # "sqlite:///var/x.db" is relative, "sqlite:////srv/x.db" absolute, as in SQLAlchemy.
     path = url_path[1:] if url_path.startswith("/") else url_path
     if not path or ":memory:" in path:
-        raise DatabaseUrlError("SQLite needs a file path: the projection reads it from a second connection")
+        raise DatabaseUrlError(
+            "SQLite needs a file path: the projection reads it from a second connection"
+        )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -57,8 +59,10 @@ def _postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
-        "POSTGRES_POOL_SIZE": query.get("pool_size", ["10"])[0],
-        "POSTGRES_MAX_OVERFLOW": "10",
+        # Each process has four pools (writes, reads, and the projection's two), which
+        # open pool_size connections at once and grow by max_overflow under load.
+        "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
+        "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["14"])[0],
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
@@ -86,7 +90,11 @@ class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
     """SQLite cannot notify listeners, so this subscription polls the log instead."""
 
     def __init__(
-        self, recorder: SQLiteApplicationRecorder, gt: int | None, topics: Sequence[str], interval: float
+        self,
+        recorder: SQLiteApplicationRecorder,
+        gt: int | None,
+        topics: Sequence[str],
+        interval: float,
     ) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._interval = interval

@@ -57,7 +57,7 @@ class DataclassAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Any:
         # Stored facts are not validated again: limits may tighten after they were written.
-        obj = object.__new__(self.type)
+        obj: Any = object.__new__(self.type)
         hints = _field_types(self.type)
         for f in dataclasses.fields(self.type):
             if f.name in data:

@@ -32,11 +32,14 @@ def cause_of(context: grpc.ServicerContext, reason: str = "") -> Cause:
             actor = value
     if not actor:
         raise CallerUnauthenticatedError(
-            "ACTOR_REQUIRED", f"writes need metadata '{ACTOR_HEADER}: agent:{{id}}' or 'service:{{name}}'"
+            "ACTOR_REQUIRED",
+            f"writes need metadata '{ACTOR_HEADER}: agent:{{id}}' or 'service:{{name}}'",
         )
     try:
         return Cause(actor=actor, request_id=current_request_id.get(), reason=reason)
     except InvalidInputError as error:
         if error.violations[0].field == "actor":
-            raise CallerUnauthenticatedError("INVALID_ACTOR", error.violations[0].description) from None
+            raise CallerUnauthenticatedError(
+                "INVALID_ACTOR", error.violations[0].description
+            ) from None
         raise

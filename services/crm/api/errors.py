@@ -33,15 +33,19 @@ class CallerUnauthenticatedError(errors.CrmError):
 
 def status_code(error: errors.CrmError) -> int:
     if isinstance(error, CallerUnauthenticatedError):
-        return code_pb2.UNAUTHENTICATED
+        return int(code_pb2.UNAUTHENTICATED)
     for error_type, code in _CODES:
         if isinstance(error, error_type):
             return code
-    return code_pb2.FAILED_PRECONDITION
+    return int(code_pb2.FAILED_PRECONDITION)
 
 
 def to_grpc_status(error: errors.CrmError) -> grpc.Status:
-    details = [error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)]
+    details = [
+        error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
+    ]
     if isinstance(error, errors.InvalidInputError):
         details.append(
             error_details_pb2.BadRequest(

@@ -44,7 +44,9 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             except Exception:
                 code = context.code() or grpc.StatusCode.INTERNAL
                 if code is grpc.StatusCode.INTERNAL:
-                    logger.exception("unexpected error", extra={"fields": {"request_id": request_id}})
+                    logger.exception(
+                        "unexpected error", extra={"fields": {"request_id": request_id}}
+                    )
                 raise
             finally:
                 current_request_id.reset(token)

@@ -59,10 +59,11 @@ def enum_value(enum_type: Any, prefix: str, number: int, target: type[E], field:
     return target(name.removeprefix(f"{prefix}_").lower())
 
 
-def enum_number(enum_type: Any, prefix: str, value: StrEnum | None) -> int:
+def enum_number(enum_type: Any, prefix: str, value: StrEnum | None) -> Any:
+    """Domain enum to proto enum number: Channel.EMAIL -> CHANNEL_EMAIL; None -> 0."""
     if value is None:
         return 0
-    return int(enum_type.Value(f"{prefix}_{value.upper()}"))
+    return enum_type.Value(f"{prefix}_{value.upper()}")
 
 
 def identity_from_proto(message: identity_pb2.Identity, phone_region: str) -> Identity:
@@ -89,7 +90,9 @@ def identity_to_proto(identity: Identity) -> identity_pb2.Identity:
         return identity_pb2.Identity(chat_visitor_id=identity.value)
     first, _, second = identity.value.partition(":")
     if identity.kind is IdentityKind.SOCIAL:
-        return identity_pb2.Identity(social=identity_pb2.SocialHandle(platform=first, handle=second))
+        return identity_pb2.Identity(
+            social=identity_pb2.SocialHandle(platform=first, handle=second)
+        )
     return identity_pb2.Identity(external=identity_pb2.ExternalReference(system=first, id=second))
 
 
@@ -97,7 +100,9 @@ def timestamp_to_datetime(stamp: Timestamp, field: str) -> datetime:
     try:
         return stamp.ToDatetime(tzinfo=UTC)
     except (ValueError, OverflowError):
-        raise InvalidInputError.single(field, "INVALID_TIMESTAMP", "not a valid timestamp") from None
+        raise InvalidInputError.single(
+            field, "INVALID_TIMESTAMP", "not a valid timestamp"
+        ) from None
 
 
 def timestamp(moment: datetime) -> Timestamp:
@@ -123,7 +128,8 @@ def content_from_proto(message: interaction_pb2.Interaction, now: datetime) -> I
     with problems.collect():
         details = _details_from_proto(message)
     problems.raise_if_any()
-    assert channel is not None and direction is not None
+    assert channel is not None
+    assert direction is not None
     return InteractionContent(
         channel=channel,
         direction=direction,
@@ -165,7 +171,11 @@ def _details_from_proto(message: interaction_pb2.Interaction) -> ChannelDetails 
 def _chat_message(message: interaction_pb2.ChatMessage, index: int) -> ChatMessage:
     field = f"chat.messages[{index}]"
     speaker = enum_value(
-        interaction_pb2.ChatSpeaker, "CHAT_SPEAKER", message.speaker, ChatSpeaker, f"{field}.speaker"
+        interaction_pb2.ChatSpeaker,
+        "CHAT_SPEAKER",
+        message.speaker,
+        ChatSpeaker,
+        f"{field}.speaker",
     )
     sent_at = None
     if message.HasField("send_time"):
@@ -213,7 +223,9 @@ def _details_to_proto(details: ChannelDetails | None, message: interaction_pb2.I
         message.chat.SetInParent()
         for chat_message in details.messages:
             added = message.chat.messages.add(
-                speaker=enum_number(interaction_pb2.ChatSpeaker, "CHAT_SPEAKER", chat_message.speaker),
+                speaker=enum_number(
+                    interaction_pb2.ChatSpeaker, "CHAT_SPEAKER", chat_message.speaker
+                ),
                 text=chat_message.text,
             )
             if chat_message.sent_at is not None:

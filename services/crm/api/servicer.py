@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import grpc
 from crm.v1 import channel_pb2, customer_history_service_pb2_grpc
 from crm.v1 import customer_history_service_pb2 as pb
-import grpc
 
 from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import cause_of
@@ -14,7 +14,7 @@ from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
-from services.crm.projections.timeline_view import TimelineQuery
+from services.crm.projections.timeline_view import TimelineCursor, TimelineQuery
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -46,7 +46,13 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         problems.raise_if_any()
         assert target is not None
         with field_prefix("interaction"):
-            result = self.app.record_interaction(target, content, cause, request.request_id)
+            result = self.app.record_interaction(
+                target,
+                content,
+                cause,
+                request.request_id,
+                time_given=request.interaction.HasField("occurred_time"),
+            )
         return pb.RecordInteractionResponse(
             interaction=mapping.interaction_to_proto(result.interaction),
             commit_position=result.position,
@@ -118,7 +124,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         if page.has_more and page.entries:
             last = page.entries[-1].interaction
             response.next_page_token = page_tokens.encode(
-                page_tokens.TimelineCursor(last.content.occurred_at, last.id), fingerprint
+                TimelineCursor(last.content.occurred_at, last.id), fingerprint
             )
         return response
 
@@ -135,13 +141,19 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         problems = Violations()
         with problems.collect():
             customer_id = mapping.customer_id(request.customer, "customer")
-        problems.check(request.page_size >= 0, "page_size", "INVALID_PAGE_SIZE", "must not be negative")
-        problems.check(request.min_position >= 0, "min_position", "INVALID_POSITION", "must not be negative")
+        problems.check(
+            request.page_size >= 0, "page_size", "INVALID_PAGE_SIZE", "must not be negative"
+        )
+        problems.check(
+            request.min_position >= 0, "min_position", "INVALID_POSITION", "must not be negative"
+        )
         channels: set[Channel] = set()
         for index, number in enumerate(request.channels):
             with problems.collect():
                 channels.add(
-                    mapping.enum_value(channel_pb2.Channel, "CHANNEL", number, Channel, f"channels[{index}]")
+                    mapping.enum_value(
+                        channel_pb2.Channel, "CHANNEL", number, Channel, f"channels[{index}]"
+                    )
                 )
         direction = None
         if request.direction:
@@ -156,7 +168,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             if request.HasField("end_time"):
                 end = mapping.timestamp_to_datetime(request.end_time, "end_time")
         problems.raise_if_any()
-        fingerprint = page_tokens.query_fingerprint(customer_id, sorted(channels), direction, start, end)
+        fingerprint = page_tokens.query_fingerprint(
+            customer_id, sorted(channels), direction, start, end
+        )
         return (
             TimelineQuery(
                 customer_id=customer_id,
@@ -174,5 +188,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
 def _check_request_id(request_id: str) -> None:
     if len(request_id) > MAX_REQUEST_ID_CHARS or request_id != request_id.strip():
         raise InvalidInputError.single(
-            "request_id", "INVALID_REQUEST_ID", f"at most {MAX_REQUEST_ID_CHARS} characters, no spaces around"
+            "request_id",
+            "INVALID_REQUEST_ID",
+            f"at most {MAX_REQUEST_ID_CHARS} characters, no spaces around",
         )

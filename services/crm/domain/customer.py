@@ -57,8 +57,7 @@ class CustomerProfile:
         )
         for key, value in self.attributes.items():
             problems.check(
-                0 < len(key) <= MAX_ATTRIBUTE_KEY_CHARS
-                and len(value) <= MAX_ATTRIBUTE_VALUE_CHARS,
+                0 < len(key) <= MAX_ATTRIBUTE_KEY_CHARS and len(value) <= MAX_ATTRIBUTE_VALUE_CHARS,
                 f"attributes[{key[:MAX_ATTRIBUTE_KEY_CHARS]}]",
                 "INVALID_ATTRIBUTE",
                 f"keys 1-{MAX_ATTRIBUTE_KEY_CHARS} and values up to "
@@ -67,7 +66,10 @@ class CustomerProfile:
         problems.check(len(self.tags) <= MAX_TAGS, "tags", "TOO_MANY_TAGS", f"at most {MAX_TAGS}")
         for index, tag in enumerate(self.tags):
             problems.check(
-                bool(_TAG_PATTERN.match(tag)), f"tags[{index}]", "INVALID_TAG", "must be 1-64 of [a-z0-9_:-]"
+                bool(_TAG_PATTERN.match(tag)),
+                f"tags[{index}]",
+                "INVALID_TAG",
+                "must be 1-64 of [a-z0-9_:-]",
             )
         problems.raise_if_any()
 
@@ -101,7 +103,8 @@ class Customer(Aggregate):
     ) -> None:
         self.key = key
         self.profile = profile
-        self.identities = identities
+        # A list, not a tuple: stored events and snapshots come back from JSON as lists.
+        self.identity_list = list(identities)
 
     def link_identity(self, identity: Identity, cause: Cause) -> None:
         """Link an identity; linking one the customer already holds changes nothing."""
@@ -115,7 +118,11 @@ class Customer(Aggregate):
 
     @event(IdentityLinked)
     def _identity_linked(self, identity: Identity, cause: Cause) -> None:
-        self.identities = (*self.identities, identity)
+        self.identity_list.append(identity)
+
+    @property
+    def identities(self) -> tuple[Identity, ...]:
+        return tuple(self.identity_list)
 
     def holds(self, identity: Identity) -> bool:
         return identity in self.identities

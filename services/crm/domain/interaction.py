@@ -120,9 +120,7 @@ def _check_text(
     )
 
 
-def _check_details(
-    problems: Violations, channel: Channel, details: ChannelDetails | None
-) -> None:
+def _check_details(problems: Violations, channel: Channel, details: ChannelDetails | None) -> None:
     if details is None:
         return
     allowed = CHANNELS_OF_DETAILS[type(details)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
@@ -34,6 +35,18 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
         self.insert_entry_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (entry_id) DO NOTHING"
         ).format(self.entries)
+
+    def create_table(self) -> None:
+        # Replicas starting together race on CREATE TABLE IF NOT EXISTS; PostgreSQL
+        # then fails all but one, and the tables exist once the winner commits.
+        for attempt in range(5):
+            try:
+                super().create_table()
+                return
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
 
     def add_entry(self, row: TimelineRow, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:

@@ -1,0 +1,68 @@
+"""Fixtures shared by all tests: one scenario, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from services.crm.application import CustomerHistory
+from services.crm.projections.runner import ProjectionSupervisor
+from services.crm.storage import ensure_postgres_schema, eventsourcing_env
+from tests.postgres_server import PostgresUnavailableError, postgres_url
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    try:
+        with postgres_url() as url:
+            yield url
+    except PostgresUnavailableError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {error}")
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for each test: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/crm.sqlite3"
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    yield f"{server}?schema={schema}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+@pytest.fixture
+def env(database_url: str) -> dict[str, str]:
+    settings = eventsourcing_env(database_url)
+    if settings["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        ensure_postgres_schema(settings)
+    return settings
+
+
+@pytest.fixture
+def app(env: dict[str, str]) -> Iterator[CustomerHistory]:
+    application = CustomerHistory(env=env)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def projection(env: dict[str, str]) -> Iterator[ProjectionSupervisor]:
+    supervisor = ProjectionSupervisor(env, restart_delay=0.05)
+    supervisor.start()
+    yield supervisor
+    supervisor.stop()

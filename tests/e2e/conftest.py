@@ -1,0 +1,50 @@
+"""A real CRM gRPC server on port 0, in this process, on each storage backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import grpc
+import pytest
+from crm.v1 import customer_history_service_pb2_grpc
+
+from services.crm.config import Settings
+from services.crm.server import RunningService, start_service
+from tests.e2e.server_process import ServerProcess
+
+AGENT_METADATA = (("x-crm-actor", "agent:test-agent"),)
+
+
+@pytest.fixture
+def service(database_url: str) -> Iterator[RunningService]:
+    running = start_service(
+        Settings(database_url=database_url, listen_address="127.0.0.1:0", shutdown_grace_seconds=2)
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[[str], ServerProcess]]:
+    """Starts service processes; any a test leaves running is killed afterwards."""
+    started: list[ServerProcess] = []
+
+    def start(database_url: str) -> ServerProcess:
+        started.append(ServerProcess(database_url))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.kill()
+
+
+@pytest.fixture
+def channel(service: RunningService) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as opened:
+        yield opened
+
+
+@pytest.fixture
+def stub(channel: grpc.Channel) -> customer_history_service_pb2_grpc.CustomerHistoryServiceStub:
+    return customer_history_service_pb2_grpc.CustomerHistoryServiceStub(channel)

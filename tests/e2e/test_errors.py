@@ -1,0 +1,197 @@
+"""Every bad input gets a clear status, an ErrorInfo reason and field violations, and
+stores nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import grpc
+import pytest
+from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
+from crm.v1 import customer_history_service_pb2 as pb
+
+from services.crm.domain.interaction import MAX_BODY_BYTES
+from services.crm.server import RunningService
+from tests import random_refs
+from tests.e2e.conftest import AGENT_METADATA
+from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record_by_email
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+
+
+def by_email(email: str = "ada@example.com", **overrides: Any) -> pb.RecordInteractionRequest:
+    return pb.RecordInteractionRequest(
+        identity=identity_pb2.Identity(email=email), interaction=email_interaction(**overrides)
+    )
+
+
+BAD_RECORDINGS = {
+    "malformed email": (by_email("ada@@example"), INVALID, "INVALID_EMAIL", "identity.email"),
+    "unparsable phone": (
+        pb.RecordInteractionRequest(
+            identity=identity_pb2.Identity(phone="+44 12"), interaction=email_interaction()
+        ),
+        INVALID,
+        "INVALID_PHONE_NUMBER",
+        "identity.phone",
+    ),
+    "unknown channel": (by_email(channel=42), INVALID, "UNKNOWN_CHANNEL", "interaction.channel"),
+    "missing channel": (by_email(channel=0), INVALID, "CHANNEL_REQUIRED", "interaction.channel"),
+    "empty body": (
+        by_email(summary=" ", body=""),
+        INVALID,
+        "EMPTY_INTERACTION",
+        "interaction.body",
+    ),
+    "oversized body": (
+        by_email(body="x" * (MAX_BODY_BYTES + 1)),
+        INVALID,
+        "BODY_TOO_LARGE",
+        "interaction.body",
+    ),
+    "details of another channel": (
+        by_email(phone_call=interaction_pb2.PhoneCallDetails(disposition="resolved")),
+        INVALID,
+        "DETAILS_DO_NOT_MATCH_CHANNEL",
+        "interaction.details",
+    ),
+    "no target": (
+        pb.RecordInteractionRequest(interaction=email_interaction()),
+        INVALID,
+        "TARGET_REQUIRED",
+        "target",
+    ),
+    "malformed customer name": (
+        pb.RecordInteractionRequest(customer="people/1", interaction=email_interaction()),
+        INVALID,
+        "INVALID_CUSTOMER_NAME",
+        "customer",
+    ),
+    "unknown customer": (
+        pb.RecordInteractionRequest(
+            customer=f"customers/{uuid.uuid4()}", interaction=email_interaction()
+        ),
+        grpc.StatusCode.NOT_FOUND,
+        "CUSTOMER_NOT_FOUND",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_RECORDINGS.keys())
+def test_a_bad_recording_is_refused_clearly_and_stores_nothing(
+    case: str, stub: Any, service: RunningService
+) -> None:
+    request, code, reason, field = BAD_RECORDINGS[case]
+    log_end = service.app.recorder.max_notification_id()
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(request, metadata=AGENT_METADATA, timeout=10)
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.reason) == (code, reason)
+    if field:
+        assert error.fields[field] == reason
+    assert service.app.recorder.max_notification_id() == log_end
+
+
+def test_several_problems_are_reported_in_one_answer(stub: Any) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(
+            by_email("nope", channel=42, direction=0, tags=["Bad Tag"]), metadata=AGENT_METADATA
+        )
+    assert set(ErrorDetails(raised.value).fields) == {
+        "identity.email",
+        "interaction.channel",
+        "interaction.direction",
+    }
+
+
+@pytest.mark.parametrize(
+    ("metadata", "reason"),
+    [((), "ACTOR_REQUIRED"), ((("x-crm-actor", "alice"),), "INVALID_ACTOR")],
+)
+def test_writes_without_a_valid_actor_are_unauthenticated(
+    metadata: tuple[tuple[str, str], ...], reason: str, stub: Any
+) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(by_email(random_refs.email()), metadata=metadata)
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.reason) == (grpc.StatusCode.UNAUTHENTICATED, reason)
+
+
+def test_a_page_token_from_another_query_is_refused(stub: Any) -> None:
+    first = record_by_email(stub, random_refs.email())
+    customer = first.interaction.customer
+    for _ in range(3):
+        record_by_email(stub, random_refs.email().replace("customer", "x"))
+        stub.RecordInteraction(
+            pb.RecordInteractionRequest(customer=customer, interaction=email_interaction()),
+            metadata=AGENT_METADATA,
+        )
+    page = stub.GetTimeline(
+        pb.GetTimelineRequest(
+            customer=customer, page_size=2, min_position=first.commit_position + 6
+        ),
+        timeout=10,
+    )
+    assert page.next_page_token
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetTimeline(
+            pb.GetTimelineRequest(
+                customer=customer,
+                page_size=2,
+                page_token=page.next_page_token,
+                channels=[channel_pb2.CHANNEL_SMS],
+            )
+        )
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.fields) == (INVALID, {"page_token": "PAGE_TOKEN_QUERY_MISMATCH"})
+
+
+def test_a_timeline_of_an_unknown_customer_is_not_found(stub: Any) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetTimeline(pb.GetTimelineRequest(customer=f"customers/{uuid.uuid4()}"))
+    assert ErrorDetails(raised.value).reason == "CUSTOMER_NOT_FOUND"
+
+
+def test_a_reused_request_id_with_other_content_is_refused(stub: Any) -> None:
+    email = random_refs.email()
+    request_id = random_refs.request_id()
+    first = by_email(email, summary="first")
+    first.request_id = request_id
+    stub.RecordInteraction(first, metadata=AGENT_METADATA)
+    again = stub.RecordInteraction(first, metadata=AGENT_METADATA)
+    assert again.customer_created is False
+    second = by_email(email, summary="second")
+    second.request_id = request_id
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(second, metadata=AGENT_METADATA)
+    assert ErrorDetails(raised.value).reason == "REQUEST_ID_REUSED"
+
+
+def test_linking_an_identity_held_by_another_customer_names_the_holder(stub: Any) -> None:
+    phone = random_refs.phone()
+    holder = stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=customer_pb2.Customer(
+                display_name="Holder", identities=[identity_pb2.Identity(phone=phone)]
+            )
+        ),
+        metadata=AGENT_METADATA,
+    ).customer
+    other = stub.CreateCustomer(
+        pb.CreateCustomerRequest(customer=customer_pb2.Customer(display_name="Other")),
+        metadata=AGENT_METADATA,
+    ).customer
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.AddCustomerIdentity(
+            pb.AddCustomerIdentityRequest(
+                customer=other.name,
+                identity=identity_pb2.Identity(phone=phone),
+                reason="caller said so",
+            ),
+            metadata=AGENT_METADATA,
+        )
+    error = ErrorDetails(raised.value)
+    assert error.code == grpc.StatusCode.ALREADY_EXISTS
+    assert error.metadata["holder"] == holder.name

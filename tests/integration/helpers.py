@@ -1,0 +1,16 @@
+"""Helpers for the integration scenarios."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.crm.application import CustomerHistory
+from services.crm.projections.timeline_view import TimelineQuery, TimelineRow
+
+
+def all_rows(app: CustomerHistory, customer_id: UUID) -> list[TimelineRow]:
+    return app.timeline.select_entries(TimelineQuery(customer_id=customer_id, limit=1_000_000))
+
+
+def wait_caught_up(app: CustomerHistory, timeout: float = 60.0) -> None:
+    app.wait_for_position(app.recorder.max_notification_id() or 0, timeout)

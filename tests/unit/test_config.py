@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from services.crm.config import ConfigError, Settings
+from services.crm.storage import DatabaseUrlError, eventsourcing_env
+
+
+def test_defaults_run_on_a_laptop_with_sqlite_under_var() -> None:
+    settings = Settings.from_environ({})
+    assert settings.database_url == "sqlite:///var/crm.sqlite3"
+    assert settings.listen_address == "127.0.0.1:50051"
+
+
+def test_values_come_from_crm_variables() -> None:
+    settings = Settings.from_environ({"CRM_MAX_WORKERS": "4", "CRM_DEFAULT_PHONE_REGION": "gb"})
+    assert (settings.max_workers, settings.default_phone_region) == (4, "GB")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CRM_MAX_WORKERS", "many"),
+        ("CRM_MAX_WORKERS", "0"),
+        ("CRM_LISTEN_ADDRESS", "nowhere"),
+        ("CRM_DEFAULT_PHONE_REGION", "XX"),
+        ("CRM_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_environ({name: value})
+
+
+def test_postgres_urls_select_the_postgres_recorders() -> None:
+    env = eventsourcing_env("postgresql://crm:s3cret@db.internal:6543/crm?schema=tenant1")
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.internal",
+        "6543",
+        "crm",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_SCHEMA"]) == (
+        "crm",
+        "s3cret",
+        "tenant1",
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite:///:memory:", "postgresql:///nohost"])
+def test_unsupported_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(DatabaseUrlError):
+        eventsourcing_env(url)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from services.crm.domain.channels import Channel
+from services.crm.domain.customer import (
+    MAX_IDENTITIES,
+    Customer,
+    CustomerProfile,
+    IdentityIndex,
+)
+from services.crm.domain.errors import InvalidInputError
+from services.crm.domain.identity import Identity
+from tests.builders import AGENT
+
+
+def new_customer(*identities: Identity) -> Customer:
+    return Customer(
+        key="random:1", profile=CustomerProfile("Ada"), identities=identities, cause=AGENT
+    )
+
+
+def test_linking_an_identity_records_who_did_it() -> None:
+    customer = new_customer()
+    customer.link_identity(Identity.email("ada@example.com"), AGENT)
+    _registered, linked = customer.collect_events()
+    assert isinstance(linked, Customer.IdentityLinked)
+    assert linked.cause.actor == "agent:test-agent"
+    assert customer.holds(Identity.email("ADA@example.com"))
+
+
+def test_linking_an_identity_twice_records_nothing_new() -> None:
+    email = Identity.email("ada@example.com")
+    customer = new_customer(email)
+    customer.link_identity(email, AGENT)
+    assert len(customer.collect_events()) == 1
+
+
+def test_a_customer_holds_a_bounded_number_of_identities() -> None:
+    customer = new_customer(*(Identity.chat_visitor(f"v{i}") for i in range(MAX_IDENTITIES)))
+    with pytest.raises(InvalidInputError) as raised:
+        customer.link_identity(Identity.chat_visitor("one-too-many"), AGENT)
+    assert raised.value.reason == "TOO_MANY_IDENTITIES"
+
+
+def test_one_identity_always_maps_to_the_same_index_id() -> None:
+    a = IdentityIndex.create_id(Identity.phone("+44 20 7946 0958"))
+    b = IdentityIndex.create_id(Identity.phone("0044 20 7946 0958"))
+    assert a == b != IdentityIndex.create_id(Identity.phone("+44 20 7946 0959"))
+
+
+def test_profiles_are_validated() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        CustomerProfile(display_name="x" * 201, language_code="english!", tags=("VIP",))
+    assert {v.field for v in raised.value.violations} == {
+        "display_name",
+        "language_code",
+        "tags[0]",
+    }
+    assert (
+        CustomerProfile("Ada", "en-GB", Channel.EMAIL, {"tier": "gold"}, ("vip",)).display_name
+        == "Ada"
+    )
+
+
+def test_events_have_stable_topics() -> None:
+    assert Customer.Registered.TOPIC == "crm.Customer.Registered"  # type: ignore[attr-defined]
+    assert IdentityIndex.Claimed.TOPIC == "crm.IdentityIndex.Claimed"  # type: ignore[attr-defined]

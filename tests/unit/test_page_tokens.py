@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from services.crm.api import page_tokens
+from services.crm.domain.errors import InvalidInputError
+from services.crm.projections.timeline_view import TimelineCursor
+
+
+def test_a_token_brings_back_its_cursor_for_the_same_query() -> None:
+    cursor = TimelineCursor(datetime(2026, 5, 1, 12, tzinfo=UTC), uuid4())
+    token = page_tokens.encode(cursor, "q1")
+    assert page_tokens.decode(token, "q1") == cursor
+
+
+def test_a_token_from_another_query_is_refused() -> None:
+    token = page_tokens.encode(TimelineCursor(datetime.now(UTC), uuid4()), "q1")
+    with pytest.raises(InvalidInputError) as raised:
+        page_tokens.decode(token, "q2")
+    assert raised.value.reason == "PAGE_TOKEN_QUERY_MISMATCH"
+
+
+@pytest.mark.parametrize("token", ["garbage", "e30=", "!!!"])
+def test_a_forged_token_is_refused(token: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        page_tokens.decode(token, "q1")
+    assert raised.value.reason == "INVALID_PAGE_TOKEN"

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from services.crm.domain.channels import (
+    Channel,
+    ChatDetails,
+    ChatMessage,
+    ChatSpeaker,
+    SocialDetails,
+    SocialVisibility,
+)
+from services.crm.domain.identity import Identity
+from services.crm.domain.interaction import InteractionContent, RecordedInteraction
+from services.crm.transcoder import crm_transcoder
+from tests.builders import content
+
+
+def test_stored_values_come_back_equal_with_their_enums_and_tuples() -> None:
+    transcoder = crm_transcoder()
+    chat = content(
+        channel=Channel.CHAT,
+        tags=("billing", "urgent"),
+        details=ChatDetails(
+            (ChatMessage(ChatSpeaker.CUSTOMER, datetime(2026, 1, 2, tzinfo=UTC), "hi"),)
+        ),
+    )
+    recorded = RecordedInteraction(
+        uuid4(), uuid4(), chat, Identity.chat_visitor("v-1"), "agent:a", datetime.now(UTC)
+    )
+    decoded = transcoder.decode(transcoder.encode(recorded))
+    assert decoded == recorded
+    assert decoded.content.channel is Channel.CHAT
+    assert decoded.content.details.messages[0].speaker is ChatSpeaker.CUSTOMER
+
+
+def test_stored_facts_are_not_validated_again_when_read() -> None:
+    transcoder = crm_transcoder()
+    social = content(
+        channel=Channel.SOCIAL,
+        details=SocialDetails("x", SocialVisibility.PUBLIC, "https://x.test/1"),
+    )
+    stored = transcoder.encode(social).replace(
+        b'"summary":"synthetic', b'"summary":"' + b"s" * 2000
+    )
+    decoded = transcoder.decode(stored)
+    assert isinstance(decoded, InteractionContent)
+    assert len(decoded.summary) > 2000
