@@ -13,14 +13,14 @@ export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
 run: $(INSTALLED) $(GENERATED)
 	$(PY) -m services.crm serve
 
-test: $(INSTALLED) $(GENERATED)
+test: lint
 	scripts/ensure-postgres-binaries.sh
 	$(PY) -m pytest
 
 lint: $(INSTALLED) $(GENERATED)
-	$(VENV)/bin/ruff check services tests
-	$(VENV)/bin/ruff format --check services tests
-	$(VENV)/bin/mypy services tests
+	$(VENV)/bin/ruff check services tests scripts
+	$(VENV)/bin/ruff format --check services tests scripts
+	$(VENV)/bin/mypy services tests scripts
 	$(VENV)/bin/buf lint
 
 proto: $(GENERATED)

@@ -12,7 +12,8 @@ def test_the_demo_client_sees_email_call_and_chat_as_one_timeline(service: Runni
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "demo_client.py"
     spec = importlib.util.spec_from_file_location("demo_client", path)
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
 

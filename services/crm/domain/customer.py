@@ -13,15 +13,14 @@ from services.crm.domain.channels import Channel
 from services.crm.domain.errors import InvalidInputError, Violations
 from services.crm.domain.identity import Identity
 from services.crm.domain.namespace import CRM_NAMESPACE
+from services.crm.domain.tags import check_tags
 from services.crm.domain.topics import stable_topics
 
 MAX_DISPLAY_NAME_CHARS = 200
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_KEY_CHARS = 64
 MAX_ATTRIBUTE_VALUE_CHARS = 1_000
-MAX_TAGS = 20
 MAX_IDENTITIES = 100
-_TAG_PATTERN = re.compile(r"^[a-z0-9_:-]{1,64}$")
 _LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -63,14 +62,7 @@ class CustomerProfile:
                 f"keys 1-{MAX_ATTRIBUTE_KEY_CHARS} and values up to "
                 f"{MAX_ATTRIBUTE_VALUE_CHARS} characters",
             )
-        problems.check(len(self.tags) <= MAX_TAGS, "tags", "TOO_MANY_TAGS", f"at most {MAX_TAGS}")
-        for index, tag in enumerate(self.tags):
-            problems.check(
-                bool(_TAG_PATTERN.match(tag)),
-                f"tags[{index}]",
-                "INVALID_TAG",
-                "must be 1-64 of [a-z0-9_:-]",
-            )
+        check_tags(problems, self.tags)
         problems.raise_if_any()
 
 

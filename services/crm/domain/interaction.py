@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4, uuid5
@@ -23,18 +22,17 @@ from services.crm.domain.channels import (
 from services.crm.domain.errors import Violations
 from services.crm.domain.identity import Identity
 from services.crm.domain.namespace import CRM_NAMESPACE
+from services.crm.domain.tags import check_tags
 from services.crm.domain.topics import stable_topics
 
 MAX_SUMMARY_CHARS = 1_000
 MAX_BODY_BYTES = 65_536
-MAX_TAGS = 20
 MAX_EXTERNAL_ID_CHARS = 200
 MAX_CHAT_MESSAGES = 1_000
 MAX_CHAT_MESSAGE_CHARS = 4_000
 MAX_SHORT_TEXT_CHARS = 1_000
 MAX_FUTURE_SKEW = timedelta(minutes=10)
 EARLIEST_OCCURRED_AT = datetime(1970, 1, 1, tzinfo=UTC)
-_TAG_PATTERN = re.compile(r"^[a-z0-9_:-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -104,14 +102,7 @@ def _check_text(
         "BODY_TOO_LARGE",
         f"at most {MAX_BODY_BYTES} bytes of UTF-8",
     )
-    problems.check(len(content.tags) <= MAX_TAGS, "tags", "TOO_MANY_TAGS", f"at most {MAX_TAGS}")
-    for index, tag in enumerate(content.tags):
-        problems.check(
-            bool(_TAG_PATTERN.match(tag)),
-            f"tags[{index}]",
-            "INVALID_TAG",
-            "must be 1-64 of [a-z0-9_:-]",
-        )
+    check_tags(problems, content.tags)
     problems.check(
         len(content.external_id) <= MAX_EXTERNAL_ID_CHARS,
         "external_id",
