@@ -61,7 +61,9 @@ def app(env: dict[str, str]) -> Iterator[CustomerHistory]:
 
 
 @pytest.fixture
-def projection(env: dict[str, str]) -> Iterator[ProjectionSupervisor]:
+def projection(env: dict[str, str], app: CustomerHistory) -> Iterator[ProjectionSupervisor]:
+    """The projection, started after the application has created the tables."""
+    app.timeline.max_tracking_id(app.name)
     supervisor = ProjectionSupervisor(env, restart_delay=0.05)
     supervisor.start()
     yield supervisor
