@@ -10,7 +10,7 @@ from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.interaction import InteractionContent
 from tests import random_refs
 
-AGENT = Cause(actor="agent:test-agent", request_id="test-request")
+AGENT = Cause(actor="agent:test-agent", correlation_id="test-correlation")
 
 
 def content(**overrides: Any) -> InteractionContent:

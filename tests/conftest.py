@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.runner import ProjectionSupervisor
+from services.crm.projections.runner import ProjectionSupervisor, open_application
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 from tests.postgres_server import PostgresUnavailableError, postgres_url
 
@@ -55,7 +55,7 @@ def env(database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def app(env: dict[str, str]) -> Iterator[CustomerHistory]:
-    application = CustomerHistory(env=env)
+    application = open_application(env)
     yield application
     application.close()
 

@@ -13,11 +13,12 @@ def seed_interactions(app: CustomerHistory, customer_id: UUID, count: int) -> li
     """Real Interaction.Recorded events, saved in bulk to build a long log quickly."""
     made = [
         Interaction(
-            key=f"request:{uuid4()}",
+            idempotency_key=f"request:{uuid4()}",
             customer_id=customer_id,
             content=content(),
             identity=None,
             fingerprint="seed",
+            customer_created=False,
             cause=AGENT,
         )
         for _ in range(count)

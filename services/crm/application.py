@@ -1,11 +1,11 @@
-"""Use cases of the customer history, over the event store and the timeline view."""
+"""Use cases of the customer history, over the event store and the timeline read model."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -19,25 +19,23 @@ from eventsourcing.utils import EnvType
 from services.crm.domain.cause import Cause
 from services.crm.domain.customer import Customer, CustomerProfile, IdentityIndex, customer_key
 from services.crm.domain.errors import (
-    ConcurrentUpdateError,
+    CrmError,
     CustomerNotFoundError,
     IdentityAlreadyLinkedError,
     IdentityNotFoundError,
     InteractionAlreadyRecordedError,
     InvalidInputError,
-    ProjectionLaggingError,
     RequestIdReusedError,
 )
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import (
     Interaction,
     InteractionContent,
-    RecordedInteraction,
+    InteractionRecord,
     interaction_key,
 )
-from services.crm.projections.timeline_view import TimelineQuery, TimelineView
-from services.crm.projections.views import open_timeline_view
-from services.crm.transcoder import crm_transcoder, register_crm_transcodings
+from services.crm.projections.timeline_store import TimelineQuery, TimelineStore
+from services.crm.transcoder import crm_transcoder, fingerprint, register_crm_transcodings
 
 A = TypeVar("A")
 
@@ -45,9 +43,30 @@ A = TypeVar("A")
 MAX_WRITE_ATTEMPTS = 10
 
 
+class ProjectionLaggingError(CrmError):
+    """The timeline has not caught up with the requested position in time."""
+
+    reason = "PROJECTION_LAGGING"
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(
+            f"timeline is at position {reached}, not yet at {wanted}; retry shortly",
+            {"wanted_position": str(wanted), "reached_position": str(reached)},
+        )
+
+
+class ConcurrentUpdateError(CrmError):
+    """Other writers kept winning the race; the caller may retry."""
+
+    reason = "CONCURRENT_UPDATE"
+
+    def __init__(self) -> None:
+        super().__init__("too many concurrent writers; retry the request")
+
+
 @dataclass(frozen=True)
 class RecordedResult:
-    interaction: RecordedInteraction
+    interaction: InteractionRecord
     position: int
     customer_created: bool
 
@@ -60,7 +79,7 @@ class CustomerResult:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    interaction: RecordedInteraction
+    interaction: InteractionRecord
     position: int
 
 
@@ -80,19 +99,28 @@ class CustomerHistory(Application[UUID]):
         Customer: 50
     }
 
-    def __init__(self, env: EnvType | None = None, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        timeline: Callable[[], TimelineStore] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """timeline opens the read model the projection writes; only readers need it."""
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._timeline: TimelineView | None = None
+        self._open_timeline = timeline
+        self._timeline: TimelineStore | None = None
         self._entry_transcoder = crm_transcoder()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         register_crm_transcodings(transcoder)
 
     @property
-    def timeline(self) -> TimelineView:
+    def timeline(self) -> TimelineStore:
         if self._timeline is None:
-            self._timeline = open_timeline_view(self.env)
+            if self._open_timeline is None:
+                raise RuntimeError("this CustomerHistory was built without a timeline")
+            self._timeline = self._open_timeline()
         return self._timeline
 
     def record_interaction(
@@ -107,27 +135,33 @@ class CustomerHistory(Application[UUID]):
         """Record an interaction once. time_given=False says occurred_at is the default
         "now", which a retry of the same request will not repeat exactly."""
         content.check_not_in_future(self.clock())
-        key = interaction_key(content.channel, content.idempotency_external_id, request_id)
-        fingerprint = _fingerprint(target, content, time_given)
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            earlier = self._earlier_recording(key, fingerprint)
+        key = interaction_key(
+            content.channel, content.idempotency_external_id, cause.actor, request_id
+        )
+        sent = dataclasses.asdict(content)
+        if not time_given:
+            del sent["occurred_at"]
+        digest = fingerprint(target, sent)
+        for _ in _attempts():
+            earlier = self._earlier_recording(key, digest)
             if earlier is not None:
-                return RecordedResult(earlier, self._log_end(), False)
+                return RecordedResult(_record(earlier), self._log_end(), earlier.customer_created)
             customer_id, created = self._resolve_customer(target, cause)
             interaction = Interaction(
-                key=key,
+                idempotency_key=key,
                 customer_id=customer_id,
                 content=content,
                 identity=target if isinstance(target, Identity) else None,
-                fingerprint=fingerprint,
+                fingerprint=digest,
+                customer_created=bool(created),
                 cause=cause,
             )
             try:
                 recordings = self.save(*created, interaction)
             except IntegrityError:
                 continue  # Lost a race for the identity or the idempotency key; look again.
-            return RecordedResult(_recorded(interaction), _position(recordings), bool(created))
-        raise ConcurrentUpdateError("too many concurrent writers; retry the request")
+            return RecordedResult(_record(interaction), _position(recordings), bool(created))
+        raise ConcurrentUpdateError
 
     def create_customer(
         self,
@@ -137,14 +171,17 @@ class CustomerHistory(Application[UUID]):
         request_id: str,
     ) -> CustomerResult:
         unique = tuple(dict.fromkeys(identities))
-        key = customer_key(request_id)
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        key = customer_key(cause.actor, request_id)
+        digest = fingerprint(profile, unique)
+        for _ in _attempts():
             existing = self._find(Customer, Customer.create_id(key))
             if existing is not None:
+                if existing.fingerprint != digest:
+                    raise RequestIdReusedError
                 return CustomerResult(existing, self._log_end())
             for identity in unique:
-                self._check_unclaimed(identity, None)
-            customer = Customer(key=key, profile=profile, identities=unique, cause=cause)
+                self._check_unclaimed(identity, Customer.create_id(key))
+            customer = Customer.register(key, profile, unique, digest, cause)
             claims = [
                 IdentityIndex(identity=i, customer_id=customer.id, cause=cause) for i in unique
             ]
@@ -152,10 +189,10 @@ class CustomerHistory(Application[UUID]):
                 return CustomerResult(customer, _position(self.save(customer, *claims)))
             except IntegrityError:
                 continue
-        raise ConcurrentUpdateError("too many concurrent writers; retry the request")
+        raise ConcurrentUpdateError
 
     def add_identity(self, customer_id: UUID, identity: Identity, cause: Cause) -> CustomerResult:
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for _ in _attempts():
             customer = self.get_customer(customer_id)
             self._check_unclaimed(identity, customer_id)
             if customer.holds(identity):
@@ -166,7 +203,7 @@ class CustomerHistory(Application[UUID]):
                 return CustomerResult(customer, _position(self.save(customer, claim)))
             except IntegrityError:
                 continue
-        raise ConcurrentUpdateError("too many concurrent writers; retry the request")
+        raise ConcurrentUpdateError
 
     def get_customer(self, customer_id: UUID) -> Customer:
         customer = self._find(Customer, customer_id)
@@ -218,17 +255,17 @@ class CustomerHistory(Application[UUID]):
             self._timeline.close()
         super().close()
 
-    def _earlier_recording(self, key: str, fingerprint: str) -> RecordedInteraction | None:
+    def _earlier_recording(self, key: str, digest: str) -> Interaction | None:
         if key.startswith("random:"):
             return None
         earlier = self._find(Interaction, Interaction.create_id(key))
         if earlier is None:
             return None
-        if earlier.fingerprint != fingerprint:
+        if earlier.fingerprint != digest:
             if key.startswith("request:"):
                 raise RequestIdReusedError
             raise InteractionAlreadyRecordedError(str(earlier.id))
-        return _recorded(earlier)
+        return earlier
 
     def _resolve_customer(
         self, target: UUID | Identity, cause: Cause
@@ -238,13 +275,11 @@ class CustomerHistory(Application[UUID]):
         claim = self._find(IdentityIndex, IdentityIndex.create_id(target))
         if claim is not None:
             return claim.customer_id, []
-        customer = Customer(
-            key=f"random:{uuid4()}", profile=CustomerProfile(), identities=(target,), cause=cause
+        customer = Customer.register(
+            f"random:{uuid4()}", CustomerProfile(), (target,), fingerprint(), cause
         )
-        return customer.id, [
-            customer,
-            IdentityIndex(identity=target, customer_id=customer.id, cause=cause),
-        ]
+        claim = IdentityIndex(identity=target, customer_id=customer.id, cause=cause)
+        return customer.id, [customer, claim]
 
     def _check_unclaimed(self, identity: Identity, allowed_holder: UUID | None) -> None:
         claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
@@ -262,8 +297,16 @@ class CustomerHistory(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
 
-def _recorded(interaction: Interaction) -> RecordedInteraction:
-    return RecordedInteraction(
+def _attempts() -> Iterator[int]:
+    """Retry slots with a short, jittered pause between them, so racing writers spread out."""
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        yield attempt
+
+
+def _record(interaction: Interaction) -> InteractionRecord:
+    return InteractionRecord(
         id=interaction.id,
         customer_id=interaction.customer_id,
         content=interaction.content,
@@ -275,11 +318,3 @@ def _recorded(interaction: Interaction) -> RecordedInteraction:
 
 def _position(recordings: list[Recording[UUID]]) -> int:
     return max(recording.notification.id for recording in recordings)
-
-
-def _fingerprint(target: UUID | Identity, content: InteractionContent, time_given: bool) -> str:
-    """Tells a retry of the same request from a different request with the same key."""
-    fields = dataclasses.asdict(content)
-    if not time_given:
-        del fields["occurred_at"]
-    return hashlib.sha256(repr((target, fields)).encode()).hexdigest()

@@ -18,7 +18,7 @@ from services.crm.api.interceptors import EdgeInterceptor
 from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
-from services.crm.projections.runner import ProjectionSupervisor
+from services.crm.projections.runner import ProjectionSupervisor, open_application
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def start_service(settings: Settings) -> RunningService:
     env = eventsourcing_env(settings.database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
-    app = CustomerHistory(env=env)
+    app = open_application(env)
     app.timeline.max_tracking_id(app.name)  # Creates the read model before the projection runs.
     projection = ProjectionSupervisor(env)
     projection.start()

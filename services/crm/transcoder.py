@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import typing
 from enum import Enum
 from functools import cache
@@ -27,7 +28,9 @@ from services.crm.domain.channels import (
 )
 from services.crm.domain.customer import CustomerProfile
 from services.crm.domain.identity import Identity
-from services.crm.domain.interaction import InteractionContent, RecordedInteraction
+from services.crm.domain.interaction import InteractionContent, InteractionRecord
+
+_PAIRS = "__pairs__"
 
 # The stored names are part of the event format: never change one.
 STORED_VALUE_TYPES: dict[str, type[Any]] = {
@@ -35,7 +38,7 @@ STORED_VALUE_TYPES: dict[str, type[Any]] = {
     "crm.Identity": Identity,
     "crm.CustomerProfile": CustomerProfile,
     "crm.InteractionContent": InteractionContent,
-    "crm.RecordedInteraction": RecordedInteraction,
+    "crm.InteractionRecord": InteractionRecord,
     "crm.PhoneCallDetails": PhoneCallDetails,
     "crm.EmailDetails": EmailDetails,
     "crm.ChatDetails": ChatDetails,
@@ -53,7 +56,7 @@ class DataclassAsDict(Transcoding):
         self.type = cls
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {f.name: _storable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
     def decode(self, data: dict[str, Any]) -> Any:
         # Stored facts are not validated again: limits may tighten after they were written.
@@ -75,9 +78,19 @@ def _field_types(cls: type[Any]) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _storable(value: Any) -> Any:
+    # Caller-chosen dict keys such as "_type_" would be read back as tagged values
+    # by the JSON transcoder, so dicts are stored as sorted lists of pairs.
+    if isinstance(value, dict):
+        return {_PAIRS: sorted(value.items())}
+    return value
+
+
 def _restore(hint: Any, value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(value, dict) and set(value) == {_PAIRS}:
+        return {key: item for key, item in value[_PAIRS]}
     for option in _options(hint):
         if isinstance(option, type) and issubclass(option, Enum):
             return option(value)
@@ -103,3 +116,11 @@ def crm_transcoder() -> JSONTranscoder:
     transcoder = JSONTranscoder()
     register_crm_transcodings(transcoder)
     return transcoder
+
+
+_FINGERPRINTS = crm_transcoder()
+
+
+def fingerprint(*values: Any) -> str:
+    """A stable digest of values, from their stored form rather than their repr."""
+    return hashlib.sha256(_FINGERPRINTS.encode(list(values))).hexdigest()

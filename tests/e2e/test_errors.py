@@ -10,6 +10,7 @@ import grpc
 import pytest
 from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
 from crm.v1 import customer_history_service_pb2 as pb
+from google.protobuf import duration_pb2
 
 from services.crm.domain.interaction import MAX_BODY_BYTES
 from services.crm.server import RunningService
@@ -94,6 +95,93 @@ def test_a_bad_recording_is_refused_clearly_and_stores_nothing(
     assert service.app.recorder.max_notification_id() == log_end
 
 
+def test_an_error_keeps_the_request_id_for_support(stub: Any) -> None:
+    metadata = (*AGENT_METADATA, ("x-request-id", "support-ticket-42"))
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(by_email("nope"), metadata=metadata)
+    trailers = dict(raised.value.trailing_metadata())
+    assert trailers["x-request-id"] == "support-ticket-42"
+    assert ErrorDetails(raised.value).reason == "INVALID_EMAIL"
+
+
+@pytest.mark.parametrize(
+    ("interaction", "field", "reason"),
+    [
+        (
+            email_interaction(
+                channel=channel_pb2.CHANNEL_PHONE,
+                phone_call=interaction_pb2.PhoneCallDetails(
+                    duration=duration_pb2.Duration(seconds=2**62)
+                ),
+            ),
+            "interaction.phone_call.duration",
+            "INVALID_DURATION",
+        ),
+        (
+            email_interaction(
+                channel=channel_pb2.CHANNEL_PHONE,
+                phone_call=interaction_pb2.PhoneCallDetails(
+                    duration=duration_pb2.Duration(seconds=5, nanos=-3)
+                ),
+            ),
+            "interaction.phone_call.duration",
+            "INVALID_DURATION",
+        ),
+        (
+            email_interaction(summary="\u200b"),
+            "interaction.body",
+            "EMPTY_INTERACTION",
+        ),
+    ],
+)
+def test_out_of_range_values_are_invalid_arguments_not_crashes(
+    interaction: Any, field: str, reason: str, stub: Any
+) -> None:
+    request = pb.RecordInteractionRequest(
+        identity=identity_pb2.Identity(email=random_refs.email()), interaction=interaction
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(request, metadata=AGENT_METADATA)
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.fields.get(field)) == (INVALID, reason)
+
+
+def test_attribute_keys_that_look_like_internal_markers_are_stored_as_given(stub: Any) -> None:
+    attributes = {"_type_": "crm.Identity", "_data_": "x"}
+    created = stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=customer_pb2.Customer(display_name="Ada", attributes=attributes)
+        ),
+        metadata=AGENT_METADATA,
+    )
+    fetched = stub.GetCustomer(pb.GetCustomerRequest(name=created.customer.name))
+    assert dict(fetched.customer.attributes) == attributes
+    timeline = stub.GetTimeline(
+        pb.GetTimelineRequest(customer=created.customer.name, min_position=created.commit_position),
+        timeout=10,
+    )
+    assert timeline.position >= created.commit_position
+
+
+@pytest.mark.parametrize("name", ["customers/{x}", "customers/{X}", "customers/{x_hex}"])
+def test_customer_names_must_be_canonical(name: str, stub: Any) -> None:
+    raw = uuid.uuid4()
+    name = name.format(x="{" + str(raw) + "}", X=str(raw).upper(), x_hex=raw.hex)
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetCustomer(pb.GetCustomerRequest(name=name))
+    assert ErrorDetails(raised.value).fields == {"name": "INVALID_CUSTOMER_NAME"}
+
+
+def test_a_time_window_that_ends_before_it_starts_is_refused(stub: Any) -> None:
+    customer = record_by_email(stub, random_refs.email()).interaction.customer
+    request = pb.GetTimelineRequest(customer=customer)
+    request.start_time.FromSeconds(2_000_000_000)
+    request.end_time.FromSeconds(1_000_000_000)
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.GetTimeline(request)
+    assert ErrorDetails(raised.value).fields == {"end_time": "INVALID_TIME_RANGE"}
+
+
 def test_several_problems_are_reported_in_one_answer(stub: Any) -> None:
     with pytest.raises(grpc.RpcError) as raised:
         stub.RecordInteraction(
@@ -158,7 +246,7 @@ def test_a_reused_request_id_with_other_content_is_refused(stub: Any) -> None:
     first.request_id = request_id
     stub.RecordInteraction(first, metadata=AGENT_METADATA)
     again = stub.RecordInteraction(first, metadata=AGENT_METADATA)
-    assert again.customer_created is False
+    assert again.customer_created is True  # The first result, repeated.
     second = by_email(email, summary="second")
     second.request_id = request_id
     with pytest.raises(grpc.RpcError) as raised:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -12,8 +13,8 @@ import grpc
 from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import identity_pb2
 
-from services.crm.application import CustomerHistory
 from services.crm.domain.identity import Identity
+from services.crm.projections.runner import open_application
 from services.crm.storage import eventsourcing_env
 from tests import random_refs
 from tests.builders import AGENT, content
@@ -83,7 +84,7 @@ def test_sigterm_drains_in_flight_calls_and_loses_no_acknowledged_write(
         if line.startswith("{")
     )
 
-    app = CustomerHistory(env=eventsourcing_env(database_url))
+    app = open_application(eventsourcing_env(database_url))
     try:
         for response in acknowledged:
             assert app.repository.get(_uuid(response.interaction.name)).id
@@ -95,7 +96,7 @@ def test_sigterm_drains_in_flight_calls_and_loses_no_acknowledged_write(
 def test_a_hard_kill_mid_projection_resumes_exactly(
     database_url: str, env: dict[str, str], start_server: StartServer
 ) -> None:
-    app = CustomerHistory(env=env)
+    app = open_application(env)
     customer_id = app.record_interaction(
         Identity.email(random_refs.email()), content(), AGENT, ""
     ).interaction.customer_id
@@ -103,8 +104,9 @@ def test_a_hard_kill_mid_projection_resumes_exactly(
     log_end = app.recorder.max_notification_id() or 0
 
     server = start_server(database_url)
+    deadline = time.monotonic() + 60
     while not app.timeline.max_tracking_id(app.name):
-        pass
+        assert time.monotonic() < deadline, "the projection never started"
     server.kill()
     partial = app.timeline.max_tracking_id(app.name) or 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.timeline_view import TimelineQuery, TimelineRow
+from services.crm.projections.timeline_store import TimelineQuery, TimelineRow
 
 
 def all_rows(app: CustomerHistory, customer_id: UUID) -> list[TimelineRow]:

@@ -60,6 +60,7 @@ def test_a_retried_request_returns_the_first_result_and_records_nothing(
     log_end = app.recorder.max_notification_id()
     retry = app.record_interaction(email, sent, AGENT, request_id)
     assert retry.interaction == first.interaction
+    assert retry.customer_created is first.customer_created is True
     assert retry.position >= first.position
     assert app.recorder.max_notification_id() == log_end
 
@@ -118,6 +119,45 @@ def test_a_linked_identity_routes_later_interactions_to_its_customer(app: Custom
 
 def test_create_customer_is_idempotent_by_request_id(app: CustomerHistory) -> None:
     request_id = random_refs.request_id()
-    first = app.create_customer(CustomerProfile("Ada"), [], AGENT, request_id)
-    again = app.create_customer(CustomerProfile("Ada"), [], AGENT, request_id)
+    email = Identity.email(random_refs.email())
+    first = app.create_customer(
+        CustomerProfile("Ada", attributes={"a": "1", "b": "2"}), [email], AGENT, request_id
+    )
+    log_end = app.recorder.max_notification_id()
+    again = app.create_customer(
+        CustomerProfile("Ada", attributes={"b": "2", "a": "1"}), [email], AGENT, request_id
+    )
     assert again.customer.id == first.customer.id
+    assert app.recorder.max_notification_id() == log_end
+    with pytest.raises(RequestIdReusedError):
+        app.create_customer(CustomerProfile("Bob"), [email], AGENT, request_id)
+
+
+def test_concurrent_retries_of_one_create_customer_all_get_the_customer(
+    app: CustomerHistory,
+) -> None:
+    request_id = random_refs.request_id()
+    email = Identity.email(random_refs.email())
+    start = threading.Barrier(20)
+
+    def create(_: int) -> str:
+        start.wait()
+        return str(
+            app.create_customer(CustomerProfile("Ada"), [email], AGENT, request_id).customer.id
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        created = set(pool.map(create, range(20)))
+    assert created == {str(app.find_customer(email).id)}
+
+
+def test_request_ids_of_different_callers_never_collide(app: CustomerHistory) -> None:
+    from services.crm.domain.cause import Cause
+
+    request_id = "1"
+    mine = app.create_customer(CustomerProfile("Mine"), [], AGENT, request_id).customer
+    theirs = app.create_customer(
+        CustomerProfile("Theirs"), [], Cause("service:other", "c"), request_id
+    ).customer
+    assert mine.id != theirs.id
+    assert app.get_customer(theirs.id).profile.display_name == "Theirs"

@@ -15,9 +15,7 @@ from tests.builders import AGENT
 
 
 def new_customer(*identities: Identity) -> Customer:
-    return Customer(
-        key="random:1", profile=CustomerProfile("Ada"), identities=identities, cause=AGENT
-    )
+    return Customer.register("random:1", CustomerProfile("Ada"), identities, "f", AGENT)
 
 
 def test_linking_an_identity_records_who_did_it() -> None:
@@ -40,6 +38,13 @@ def test_a_customer_holds_a_bounded_number_of_identities() -> None:
     customer = new_customer(*(Identity.chat_visitor(f"v{i}") for i in range(MAX_IDENTITIES)))
     with pytest.raises(InvalidInputError) as raised:
         customer.link_identity(Identity.chat_visitor("one-too-many"), AGENT)
+    assert raised.value.reason == "TOO_MANY_IDENTITIES"
+
+
+def test_a_customer_is_registered_with_a_bounded_number_of_identities() -> None:
+    too_many = tuple(Identity.chat_visitor(f"v{i}") for i in range(MAX_IDENTITIES + 1))
+    with pytest.raises(InvalidInputError) as raised:
+        new_customer(*too_many)
     assert raised.value.reason == "TOO_MANY_IDENTITIES"
 
 

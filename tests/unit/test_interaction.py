@@ -22,9 +22,10 @@ def reasons(error: InvalidInputError) -> set[str]:
     return {v.reason for v in error.violations}
 
 
-def test_an_interaction_must_say_something() -> None:
+@pytest.mark.parametrize(("summary", "body"), [("  ", ""), ("", "\n\t"), ("\u200b", "\u3000")])
+def test_an_interaction_must_say_something(summary: str, body: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
-        content(summary="  ", body="")
+        content(summary=summary, body=body)
     assert reasons(raised.value) == {"EMPTY_INTERACTION"}
 
 
@@ -69,11 +70,15 @@ def test_an_email_message_id_is_its_external_id() -> None:
 
 
 def test_the_same_source_id_or_request_id_gives_the_same_interaction_id() -> None:
-    by_source = interaction_key(Channel.PHONE, "call-1", "request-a")
-    assert by_source == interaction_key(Channel.PHONE, "call-1", "request-b")
-    assert by_source != interaction_key(Channel.SMS, "call-1", "request-a")
-    assert interaction_key(Channel.PHONE, "", "r") == interaction_key(Channel.EMAIL, "", "r")
-    assert interaction_key(Channel.PHONE, "", "") != interaction_key(Channel.PHONE, "", "")
+    by_source = interaction_key(Channel.PHONE, "call-1", "agent:a", "request-a")
+    assert by_source == interaction_key(Channel.PHONE, "call-1", "agent:b", "request-b")
+    assert by_source != interaction_key(Channel.SMS, "call-1", "agent:a", "request-a")
+    by_request = interaction_key(Channel.PHONE, "", "agent:a", "r")
+    assert by_request == interaction_key(Channel.EMAIL, "", "agent:a", "r")
+    assert by_request != interaction_key(Channel.PHONE, "", "agent:b", "r")
+    assert interaction_key(Channel.PHONE, "", "agent:a", "") != interaction_key(
+        Channel.PHONE, "", "agent:a", ""
+    )
 
 
 def test_a_recorded_interaction_remembers_who_recorded_it_and_through_what() -> None:
@@ -82,11 +87,12 @@ def test_a_recorded_interaction_remembers_who_recorded_it_and_through_what() -> 
     customer_id = uuid4()
     email = Identity.email("ada@example.com")
     interaction = Interaction(
-        key="request:r1",
+        idempotency_key="request:r1",
         customer_id=customer_id,
         content=content(),
         identity=email,
         fingerprint="f",
+        customer_created=False,
         cause=AGENT,
     )
     (recorded,) = interaction.collect_events()
@@ -94,3 +100,15 @@ def test_a_recorded_interaction_remembers_who_recorded_it_and_through_what() -> 
     assert recorded.cause == AGENT
     assert interaction.identity == email
     assert interaction.id == Interaction.create_id("request:r1")
+
+
+def test_chat_messages_may_not_be_sent_in_the_future_or_before_1970() -> None:
+    now = datetime.now(UTC)
+    late = ChatMessage(ChatSpeaker.AGENT, now + timedelta(hours=2), "from the future")
+    with pytest.raises(InvalidInputError) as raised:
+        content(channel=Channel.CHAT, details=ChatDetails((late,))).check_not_in_future(now)
+    assert reasons(raised.value) == {"SEND_TIME_IN_FUTURE"}
+    early = ChatMessage(ChatSpeaker.AGENT, datetime(1900, 1, 1, tzinfo=UTC), "too early")
+    with pytest.raises(InvalidInputError) as raised:
+        content(channel=Channel.CHAT, details=ChatDetails((early,)))
+    assert reasons(raised.value) == {"SEND_TIME_OUT_OF_RANGE"}

@@ -7,7 +7,7 @@ import pytest
 
 from services.crm.api import page_tokens
 from services.crm.domain.errors import InvalidInputError
-from services.crm.projections.timeline_view import TimelineCursor
+from services.crm.projections.timeline_store import TimelineCursor
 
 
 def test_a_token_brings_back_its_cursor_for_the_same_query() -> None:
@@ -23,7 +23,27 @@ def test_a_token_from_another_query_is_refused() -> None:
     assert raised.value.reason == "PAGE_TOKEN_QUERY_MISMATCH"
 
 
-@pytest.mark.parametrize("token", ["garbage", "e30=", "!!!"])
+def forged(time: object, entry: object = "0" * 32) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(
+        json.dumps({"t": time, "e": entry, "q": "q1"}).encode()
+    ).decode()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage",
+        "e30=",
+        "!!!",
+        forged("0001-01-01T00:00:00+01:00"),
+        forged("2026-01-01T00:00:00"),
+        forged(12),
+        forged("2026-01-01T00:00:00+00:00", entry=7),
+    ],
+)
 def test_a_forged_token_is_refused(token: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
         page_tokens.decode(token, "q1")

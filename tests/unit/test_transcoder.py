@@ -11,9 +11,10 @@ from services.crm.domain.channels import (
     SocialDetails,
     SocialVisibility,
 )
+from services.crm.domain.customer import CustomerProfile
 from services.crm.domain.identity import Identity
-from services.crm.domain.interaction import InteractionContent, RecordedInteraction
-from services.crm.transcoder import crm_transcoder
+from services.crm.domain.interaction import InteractionContent, InteractionRecord
+from services.crm.transcoder import crm_transcoder, fingerprint
 from tests.builders import content
 
 
@@ -26,13 +27,25 @@ def test_stored_values_come_back_equal_with_their_enums_and_tuples() -> None:
             (ChatMessage(ChatSpeaker.CUSTOMER, datetime(2026, 1, 2, tzinfo=UTC), "hi"),)
         ),
     )
-    recorded = RecordedInteraction(
+    recorded = InteractionRecord(
         uuid4(), uuid4(), chat, Identity.chat_visitor("v-1"), "agent:a", datetime.now(UTC)
     )
     decoded = transcoder.decode(transcoder.encode(recorded))
     assert decoded == recorded
     assert decoded.content.channel is Channel.CHAT
     assert decoded.content.details.messages[0].speaker is ChatSpeaker.CUSTOMER
+
+
+def test_attribute_keys_that_look_like_tagged_values_come_back_as_plain_text() -> None:
+    transcoder = crm_transcoder()
+    profile = CustomerProfile(attributes={"_type_": "crm.Identity", "_data_": "x", "tier": "gold"})
+    assert transcoder.decode(transcoder.encode(profile)) == profile
+
+
+def test_fingerprints_ignore_the_order_of_attributes() -> None:
+    first = CustomerProfile(attributes={"a": "1", "b": "2"})
+    second = CustomerProfile(attributes={"b": "2", "a": "1"})
+    assert fingerprint(first) == fingerprint(second) != fingerprint(CustomerProfile())
 
 
 def test_stored_facts_are_not_validated_again_when_read() -> None:

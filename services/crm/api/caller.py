@@ -7,12 +7,11 @@ import uuid
 
 import grpc
 
-from services.crm.api.errors import CallerUnauthenticatedError
+from services.crm.api.errors import REQUEST_ID_HEADER, CallerUnauthenticatedError
 from services.crm.domain.cause import Cause
 from services.crm.domain.errors import InvalidInputError
 
 ACTOR_HEADER = "x-crm-actor"
-REQUEST_ID_HEADER = "x-request-id"
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -36,7 +35,7 @@ def cause_of(context: grpc.ServicerContext, reason: str = "") -> Cause:
             f"writes need metadata '{ACTOR_HEADER}: agent:{{id}}' or 'service:{{name}}'",
         )
     try:
-        return Cause(actor=actor, request_id=current_request_id.get(), reason=reason)
+        return Cause(actor=actor, correlation_id=current_request_id.get(), reason=reason)
     except InvalidInputError as error:
         if error.violations[0].field == "actor":
             raise CallerUnauthenticatedError(

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
+import collections
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from services.crm.application import ConcurrentUpdateError, ProjectionLaggingError
 from services.crm.domain import errors
 
 ERROR_DOMAIN = "crm.customer-history"
-
-_CODES: list[tuple[type[errors.CrmError], int]] = [
-    (errors.InvalidInputError, code_pb2.INVALID_ARGUMENT),
-    (errors.RequestIdReusedError, code_pb2.INVALID_ARGUMENT),
-    (errors.CustomerNotFoundError, code_pb2.NOT_FOUND),
-    (errors.IdentityNotFoundError, code_pb2.NOT_FOUND),
-    (errors.IdentityAlreadyLinkedError, code_pb2.ALREADY_EXISTS),
-    (errors.InteractionAlreadyRecordedError, code_pb2.ALREADY_EXISTS),
-    (errors.ProjectionLaggingError, code_pb2.UNAVAILABLE),
-    (errors.ConcurrentUpdateError, code_pb2.ABORTED),
-]
+REQUEST_ID_HEADER = "x-request-id"
 
 
 class CallerUnauthenticatedError(errors.CrmError):
@@ -31,16 +24,28 @@ class CallerUnauthenticatedError(errors.CrmError):
         self.reason = reason
 
 
+_CODES: list[tuple[type[errors.CrmError], int]] = [
+    (CallerUnauthenticatedError, code_pb2.UNAUTHENTICATED),
+    (errors.InvalidInputError, code_pb2.INVALID_ARGUMENT),
+    (errors.RequestIdReusedError, code_pb2.INVALID_ARGUMENT),
+    (errors.CustomerNotFoundError, code_pb2.NOT_FOUND),
+    (errors.IdentityNotFoundError, code_pb2.NOT_FOUND),
+    (errors.IdentityAlreadyLinkedError, code_pb2.ALREADY_EXISTS),
+    (errors.InteractionAlreadyRecordedError, code_pb2.ALREADY_EXISTS),
+    (ProjectionLaggingError, code_pb2.UNAVAILABLE),
+    (ConcurrentUpdateError, code_pb2.ABORTED),
+]
+
+
 def status_code(error: errors.CrmError) -> int:
-    if isinstance(error, CallerUnauthenticatedError):
-        return int(code_pb2.UNAUTHENTICATED)
     for error_type, code in _CODES:
         if isinstance(error, error_type):
             return code
     return int(code_pb2.FAILED_PRECONDITION)
 
 
-def to_grpc_status(error: errors.CrmError) -> grpc.Status:
+def to_grpc_status(error: errors.CrmError, request_id: str) -> grpc.Status:
+    """The status with its details, keeping the request id a client quotes to support."""
     details = [
         error_details_pb2.ErrorInfo(
             reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
@@ -62,6 +67,18 @@ def to_grpc_status(error: errors.CrmError) -> grpc.Status:
         envelope = any_pb2.Any()
         envelope.Pack(detail)
         packed.append(envelope)
-    return rpc_status.to_status(
+    status = rpc_status.to_status(
         status_pb2.Status(code=status_code(error), message=error.message, details=packed)
     )
+    return _Status(
+        status.code,
+        status.details,
+        (*status.trailing_metadata, (REQUEST_ID_HEADER, request_id)),
+    )
+
+
+class _Status(
+    collections.namedtuple("_Status", ("code", "details", "trailing_metadata")),
+    grpc.Status,  # type: ignore[misc]
+):
+    pass

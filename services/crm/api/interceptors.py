@@ -9,8 +9,8 @@ from typing import Any
 
 import grpc
 
-from services.crm.api.caller import REQUEST_ID_HEADER, current_request_id, request_id_from
-from services.crm.api.errors import to_grpc_status
+from services.crm.api.caller import current_request_id, request_id_from
+from services.crm.api.errors import REQUEST_ID_HEADER, to_grpc_status
 from services.crm.domain.errors import CrmError
 
 logger = logging.getLogger("crm.calls")
@@ -38,16 +38,16 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             try:
                 return inner(request, context)
             except CrmError as error:
-                status = to_grpc_status(error)
+                status = to_grpc_status(error, request_id)
                 code = status.code
                 context.abort_with_status(status)
             except Exception:
-                code = context.code() or grpc.StatusCode.INTERNAL
-                if code is grpc.StatusCode.INTERNAL:
-                    logger.exception(
-                        "unexpected error", extra={"fields": {"request_id": request_id}}
-                    )
-                raise
+                if context.code() is not None:  # The servicer aborted the call itself.
+                    code = context.code()
+                    raise
+                code = grpc.StatusCode.INTERNAL
+                logger.exception("unexpected error", extra={"fields": {"request_id": request_id}})
+                context.abort(code, f"internal error; quote request id {request_id}")
             finally:
                 current_request_id.reset(token)
                 _log_call(method, code, started, request_id)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.crm.domain.channels import (
@@ -25,7 +26,7 @@ from services.crm.domain.channels import (
 from services.crm.domain.customer import Customer, CustomerProfile
 from services.crm.domain.errors import InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
-from services.crm.domain.interaction import InteractionContent, RecordedInteraction
+from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -33,9 +34,11 @@ E = TypeVar("E", bound=StrEnum)
 def customer_id(name: str, field: str) -> UUID:
     prefix, _, raw_id = name.partition("/")
     try:
-        if prefix != "customers":
+        parsed = UUID(raw_id)
+        # Only the canonical spelling, so one customer has exactly one name.
+        if prefix != "customers" or str(parsed) != raw_id:
             raise ValueError(name)
-        return UUID(raw_id)
+        return parsed
     except ValueError:
         raise InvalidInputError.single(
             field, "INVALID_CUSTOMER_NAME", "must be a resource name 'customers/{uuid}'"
@@ -146,7 +149,7 @@ def _details_from_proto(message: interaction_pb2.Interaction) -> ChannelDetails 
     kind = message.WhichOneof("details")
     if kind == "phone_call":
         call = message.phone_call
-        seconds = call.duration.ToTimedelta().total_seconds() if call.HasField("duration") else None
+        seconds = _seconds(call.duration) if call.HasField("duration") else None
         return PhoneCallDetails(seconds, call.disposition, call.recording_ref)
     if kind == "email":
         mail = message.email
@@ -168,6 +171,15 @@ def _details_from_proto(message: interaction_pb2.Interaction) -> ChannelDetails 
     return None
 
 
+def _seconds(duration: Duration) -> float:
+    seconds, nanos = duration.seconds, duration.nanos
+    if not (0 <= seconds <= MAX_CALL_SECONDS and 0 <= nanos < 1_000_000_000):
+        raise InvalidInputError.single(
+            "phone_call.duration", "INVALID_DURATION", "must be between 0 and 24 hours"
+        )
+    return seconds + nanos / 1e9
+
+
 def _chat_message(message: interaction_pb2.ChatMessage, index: int) -> ChatMessage:
     field = f"chat.messages[{index}]"
     speaker = enum_value(
@@ -183,7 +195,7 @@ def _chat_message(message: interaction_pb2.ChatMessage, index: int) -> ChatMessa
     return ChatMessage(speaker, sent_at, message.text)
 
 
-def interaction_to_proto(recorded: RecordedInteraction) -> interaction_pb2.Interaction:
+def interaction_to_proto(recorded: InteractionRecord) -> interaction_pb2.Interaction:
     content = recorded.content
     message = interaction_pb2.Interaction(
         name=f"interactions/{recorded.id}",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from services.crm.domain.errors import InvalidInputError
-from services.crm.projections.timeline_view import TimelineCursor
+from services.crm.projections.timeline_store import TimelineCursor
 
 
 def query_fingerprint(*parts: object) -> str:
@@ -26,9 +26,12 @@ def decode(token: str, query: str) -> TimelineCursor | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        cursor = TimelineCursor(datetime.fromisoformat(data["t"]), UUID(hex=data["e"]))
+        moment = datetime.fromisoformat(data["t"])
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        cursor = TimelineCursor(moment.astimezone(UTC), UUID(hex=data["e"]))
         same_query = data["q"] == query
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
         raise InvalidInputError.single(
             "page_token", "INVALID_PAGE_TOKEN", "not a page token this service issued"
         ) from None

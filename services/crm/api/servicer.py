@@ -14,11 +14,12 @@ from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
-from services.crm.projections.timeline_view import TimelineCursor, TimelineQuery
+from services.crm.projections.timeline_store import TimelineCursor, TimelineQuery
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_REQUEST_ID_CHARS = 128
+MAX_PAGE_BYTES = 3 * 1024 * 1024
 
 
 class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
@@ -115,14 +116,22 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         wait = min(self.max_read_wait_seconds, remaining if remaining is not None else float("inf"))
         page = self.app.timeline_page(query, request.min_position, max(wait - 0.05, 0.0))
         response = pb.GetTimelineResponse(position=page.position)
+        included = 0
         for entry in page.entries:
-            added = response.entries.add(
+            added = pb.TimelineEntry(
                 occurred_time=mapping.timestamp(entry.interaction.content.occurred_at),
                 position=entry.position,
+                interaction=mapping.interaction_to_proto(entry.interaction),
             )
-            added.interaction.CopyFrom(mapping.interaction_to_proto(entry.interaction))
-        if page.has_more and page.entries:
-            last = page.entries[-1].interaction
+            # Long transcripts add up: end the page early rather than exceed what a
+            # client accepts by default.
+            if included and response.ByteSize() + added.ByteSize() > MAX_PAGE_BYTES:
+                break
+            response.entries.append(added)
+            included += 1
+        has_more = page.has_more or included < len(page.entries)
+        if has_more and included:
+            last = page.entries[included - 1].interaction
             response.next_page_token = page_tokens.encode(
                 TimelineCursor(last.content.occurred_at, last.id), fingerprint
             )
@@ -167,6 +176,12 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
                 start = mapping.timestamp_to_datetime(request.start_time, "start_time")
             if request.HasField("end_time"):
                 end = mapping.timestamp_to_datetime(request.end_time, "end_time")
+        problems.check(
+            start is None or end is None or start < end,
+            "end_time",
+            "INVALID_TIME_RANGE",
+            "must be after start_time",
+        )
         problems.raise_if_any()
         fingerprint = page_tokens.query_fingerprint(
             customer_id, sorted(channels), direction, start, end

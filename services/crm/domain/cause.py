@@ -14,10 +14,11 @@ MAX_REASON_LENGTH = 500
 @dataclass(frozen=True)
 class Cause:
     """Why an event happened: the actor ("agent:alice", "service:importer"), the
-    request it came in, and an optional free-text reason for the audit trail."""
+    correlation id of the call it came in (x-request-id), and an optional free-text
+    reason for the audit trail."""
 
     actor: str
-    request_id: str
+    correlation_id: str
     reason: str = ""
 
     def __post_init__(self) -> None:

@@ -66,9 +66,9 @@ class CustomerProfile:
         problems.raise_if_any()
 
 
-def customer_key(request_id: str) -> str:
+def customer_key(actor: str, request_id: str) -> str:
     """A retried CreateCustomer maps to the same customer id; others get a fresh one."""
-    return f"request:{request_id}" if request_id else f"random:{uuid4()}"
+    return f"request:{actor}:{request_id}" if request_id else f"random:{uuid4()}"
 
 
 @stable_topics("Customer")
@@ -76,13 +76,35 @@ class Customer(Aggregate):
     """A customer. Interactions live in their own aggregates and point here."""
 
     @staticmethod
-    def create_id(key: str) -> UUID:
-        return uuid5(CRM_NAMESPACE, f"customer/{key}")
+    def create_id(idempotency_key: str) -> UUID:
+        return uuid5(CRM_NAMESPACE, f"customer/{idempotency_key}")
+
+    @classmethod
+    def register(
+        cls,
+        idempotency_key: str,
+        profile: CustomerProfile,
+        identities: tuple[Identity, ...],
+        fingerprint: str,
+        cause: Cause,
+    ) -> Customer:
+        if len(identities) > MAX_IDENTITIES:
+            raise InvalidInputError.single(
+                "identities", "TOO_MANY_IDENTITIES", f"a customer holds at most {MAX_IDENTITIES}"
+            )
+        return cls(
+            idempotency_key=idempotency_key,
+            profile=profile,
+            identities=identities,
+            fingerprint=fingerprint,
+            cause=cause,
+        )
 
     class Registered(Aggregate.Created):
-        key: str
+        idempotency_key: str
         profile: CustomerProfile
         identities: tuple[Identity, ...]
+        fingerprint: str
         cause: Cause
 
     class IdentityLinked(Aggregate.Event):
@@ -91,9 +113,15 @@ class Customer(Aggregate):
 
     @event(Registered)
     def __init__(
-        self, key: str, profile: CustomerProfile, identities: tuple[Identity, ...], cause: Cause
+        self,
+        idempotency_key: str,
+        profile: CustomerProfile,
+        identities: tuple[Identity, ...],
+        fingerprint: str,
+        cause: Cause,
     ) -> None:
-        self.key = key
+        self.idempotency_key = idempotency_key
+        self.fingerprint = fingerprint
         self.profile = profile
         # A list, not a tuple: stored events and snapshots come back from JSON as lists.
         self.identity_list = list(identities)

@@ -126,21 +126,3 @@ class InteractionAlreadyRecordedError(CrmError):
             "with different content",
             {"interaction": f"interactions/{interaction_id}"},
         )
-
-
-class ProjectionLaggingError(CrmError):
-    """The timeline has not caught up with the requested position in time."""
-
-    reason = "PROJECTION_LAGGING"
-
-    def __init__(self, wanted: int, reached: int) -> None:
-        super().__init__(
-            f"timeline is at position {reached}, not yet at {wanted}; retry shortly",
-            {"wanted_position": str(wanted), "reached_position": str(reached)},
-        )
-
-
-class ConcurrentUpdateError(CrmError):
-    """Another writer kept winning the race; the caller may retry."""
-
-    reason = "CONCURRENT_UPDATE"

@@ -32,6 +32,7 @@ MAX_CHAT_MESSAGES = 1_000
 MAX_CHAT_MESSAGE_CHARS = 4_000
 MAX_SHORT_TEXT_CHARS = 1_000
 MAX_FUTURE_SKEW = timedelta(minutes=10)
+MAX_CALL_SECONDS = 86_400
 EARLIEST_OCCURRED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -71,12 +72,21 @@ class InteractionContent:
 
     def check_not_in_future(self, now: datetime) -> None:
         problems = Violations()
+        latest = now + MAX_FUTURE_SKEW
         problems.check(
-            self.occurred_at <= now + MAX_FUTURE_SKEW,
+            self.occurred_at <= latest,
             "occurred_time",
             "OCCURRED_TIME_IN_FUTURE",
             f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
         )
+        if isinstance(self.details, ChatDetails):
+            for index, message in enumerate(self.details.messages):
+                problems.check(
+                    message.sent_at is None or message.sent_at <= latest,
+                    f"chat.messages[{index}].send_time",
+                    "SEND_TIME_IN_FUTURE",
+                    f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
+                )
         problems.raise_if_any()
 
 
@@ -85,7 +95,7 @@ def _check_text(
 ) -> None:
     has_transcript = isinstance(details, ChatDetails) and bool(details.messages)
     problems.check(
-        bool(content.summary.strip() or content.body.strip() or has_transcript),
+        _says_something(content.summary) or _says_something(content.body) or has_transcript,
         "body",
         "EMPTY_INTERACTION",
         "summary, body or chat transcript must say something",
@@ -111,6 +121,11 @@ def _check_text(
     )
 
 
+def _says_something(text: str) -> bool:
+    # Zero-width and other invisible characters say nothing to the agent reading it.
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
 def _check_details(problems: Violations, channel: Channel, details: ChannelDetails | None) -> None:
     if details is None:
         return
@@ -124,7 +139,7 @@ def _check_details(problems: Violations, channel: Channel, details: ChannelDetai
     if isinstance(details, PhoneCallDetails):
         seconds = details.duration_seconds
         problems.check(
-            seconds is None or 0 <= seconds <= 86_400,
+            seconds is None or 0 <= seconds <= MAX_CALL_SECONDS,
             "phone_call.duration",
             "INVALID_DURATION",
             "must be between 0 and 24 hours",
@@ -162,14 +177,21 @@ def _check_transcript(problems: Violations, chat: ChatDetails) -> None:
             "INVALID_CHAT_MESSAGE",
             f"must be 1-{MAX_CHAT_MESSAGE_CHARS} characters",
         )
+        problems.check(
+            message.sent_at is None or message.sent_at >= EARLIEST_OCCURRED_AT,
+            f"chat.messages[{index}].send_time",
+            "SEND_TIME_OUT_OF_RANGE",
+            "must be a time after 1970-01-01T00:00:00Z",
+        )
 
 
-def interaction_key(channel: Channel, external_id: str, request_id: str) -> str:
-    """The idempotency key of a new interaction: its source id, else the request id."""
+def interaction_key(channel: Channel, external_id: str, actor: str, request_id: str) -> str:
+    """The idempotency key of a new interaction: its source system's id, else the
+    caller's request id (scoped to the caller, so two callers' ids never collide)."""
     if external_id:
         return f"external:{channel}:{external_id}"
     if request_id:
-        return f"request:{request_id}"
+        return f"request:{actor}:{request_id}"
     return f"random:{uuid4()}"
 
 
@@ -178,29 +200,32 @@ class Interaction(Aggregate):
     """An interaction; its own aggregate, so a long history never slows the next one."""
 
     @staticmethod
-    def create_id(key: str) -> UUID:
-        return uuid5(CRM_NAMESPACE, f"interaction/{key}")
+    def create_id(idempotency_key: str) -> UUID:
+        return uuid5(CRM_NAMESPACE, f"interaction/{idempotency_key}")
 
     class Recorded(Aggregate.Created):
-        key: str
+        idempotency_key: str
         customer_id: UUID
         content: InteractionContent
         identity: Identity | None
         fingerprint: str
+        customer_created: bool
         cause: Cause
 
     @event(Recorded)
     def __init__(
         self,
-        key: str,
+        idempotency_key: str,
         customer_id: UUID,
         content: InteractionContent,
         identity: Identity | None,
         fingerprint: str,
+        customer_created: bool,
         cause: Cause,
     ) -> None:
-        self.key = key
+        self.idempotency_key = idempotency_key
         self.customer_id = customer_id
+        self.customer_created = customer_created
         self.content = content
         self.identity = identity
         self.fingerprint = fingerprint
@@ -208,7 +233,7 @@ class Interaction(Aggregate):
 
 
 @dataclass(frozen=True)
-class RecordedInteraction:
+class InteractionRecord:
     """An interaction as readers see it: the content plus who and when."""
 
     id: UUID

@@ -6,14 +6,36 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.timeline import TimelineProjection
-from services.crm.projections.views import open_timeline_view, timeline_view_class
+from services.crm.projections.postgres_timeline_store import PostgresTimelineStore
+from services.crm.projections.sqlite_timeline_store import SQLiteTimelineStore
+from services.crm.projections.timeline_projection import TimelineProjection
+from services.crm.projections.timeline_store import TimelineStore
 
 logger = logging.getLogger(__name__)
+
+
+def timeline_store_class(env: Mapping[str, str]) -> type[TimelineStore]:
+    if env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite":
+        return SQLiteTimelineStore
+    return PostgresTimelineStore
+
+
+def open_timeline_store(env: Mapping[str, str]) -> TimelineStore:
+    """The store the projection runner writes, configured as the runner configures it."""
+    factory = InfrastructureFactory[TimelineStore].construct(
+        env=Environment(TimelineProjection.name, dict(env))
+    )
+    return factory.tracking_recorder(timeline_store_class(env))
+
+
+def open_application(env: Mapping[str, str]) -> CustomerHistory:
+    """The application with its timeline read model, as the service uses it."""
+    return CustomerHistory(env=dict(env), timeline=lambda: open_timeline_store(env))
 
 
 class ProjectionSupervisor:
@@ -53,7 +75,7 @@ class ProjectionSupervisor:
         with ProjectionRunner(
             application_class=CustomerHistory,
             projection_class=self.projection_class,
-            view_class=timeline_view_class(self.env),
+            view_class=timeline_store_class(self.env),
             env=self.env,
         ) as runner:
             while not self._stopping.is_set():
@@ -62,9 +84,9 @@ class ProjectionSupervisor:
 
 def rebuild_timeline(env: Mapping[str, str], batch_size: int = 500) -> int:
     """Drop the timeline and replay the whole log into it; returns the events replayed."""
-    view = open_timeline_view(env)
-    view.drop()
-    projection = TimelineProjection(view)
+    store = open_timeline_store(env)
+    store.drop()
+    projection = TimelineProjection(store)
     app = CustomerHistory(env=dict(env))
     try:
         replayed, last = 0, 0
@@ -79,4 +101,4 @@ def rebuild_timeline(env: Mapping[str, str], batch_size: int = 500) -> int:
         return replayed
     finally:
         app.close()
-        view.close()
+        store.close()

@@ -42,7 +42,7 @@ class TimelineQuery:
     after: TimelineCursor | None = None
 
 
-class TimelineView(TrackingRecorder, ABC):
+class TimelineStore(TrackingRecorder, ABC):
     """Timeline rows plus the tracking position they were built to, kept atomically."""
 
     @abstractmethod

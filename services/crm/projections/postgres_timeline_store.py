@@ -9,12 +9,12 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
-from services.crm.projections.timeline_view import TimelineQuery, TimelineRow, TimelineView
+from services.crm.projections.timeline_store import TimelineQuery, TimelineRow, TimelineStore
 
 _ENTRIES = "timeline_entries"
 
 
-class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
+class PostgresTimelineStore(PostgresTrackingRecorder, TimelineStore):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.entries = Identifier(datastore.schema, _ENTRIES)

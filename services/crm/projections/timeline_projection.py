@@ -8,15 +8,15 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import Projection
 
-from services.crm.domain.interaction import Interaction, RecordedInteraction
-from services.crm.projections.timeline_view import TimelineRow, TimelineView
+from services.crm.domain.interaction import Interaction, InteractionRecord
+from services.crm.projections.timeline_store import TimelineRow, TimelineStore
 from services.crm.transcoder import crm_transcoder
 
 
-class TimelineProjection(Projection[TimelineView]):
+class TimelineProjection(Projection[TimelineStore]):
     name = "timeline"
 
-    def __init__(self, view: TimelineView) -> None:
+    def __init__(self, view: TimelineStore) -> None:
         super().__init__(view)
         self.transcoder: JSONTranscoder = crm_transcoder()
 
@@ -27,7 +27,7 @@ class TimelineProjection(Projection[TimelineView]):
 
     @process_event.register
     def _(self, domain_event: Interaction.Recorded, tracking: Tracking) -> None:
-        interaction = RecordedInteraction(
+        interaction = InteractionRecord(
             id=domain_event.originator_id,
             customer_id=domain_event.customer_id,
             content=domain_event.content,

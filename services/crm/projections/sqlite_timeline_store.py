@@ -9,21 +9,20 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from services.crm.projections.timeline_view import TimelineQuery, TimelineRow, TimelineView
-
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from services.crm.projections.timeline_store import TimelineQuery, TimelineRow, TimelineStore
 
 
 def _sortable(moment: datetime) -> str:
-    # Fixed-width UTC text sorts in time order, so the index serves ORDER BY.
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+    # Fixed-width UTC text (isoformat pads the year to four digits) sorts in time
+    # order, so the index serves ORDER BY and range filters.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def _parse(text: str) -> datetime:
-    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
+class SQLiteTimelineStore(SQLiteTrackingRecorder, TimelineStore):
     tracking_table = "timeline_tracking"
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
