@@ -17,23 +17,26 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import EnvType
 
 from services.crm.domain.cause import Cause
-from services.crm.domain.customer import Customer, CustomerProfile, IdentityIndex, customer_key
+from services.crm.domain.customer import Customer, customer_key
 from services.crm.domain.errors import (
     CrmError,
     CustomerNotFoundError,
     IdentityAlreadyLinkedError,
     IdentityNotFoundError,
+    IdentityNotLinkedError,
     InteractionAlreadyRecordedError,
     InvalidInputError,
     RequestIdReusedError,
 )
 from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import IdentityIndex
 from services.crm.domain.interaction import (
     Interaction,
     InteractionContent,
     InteractionRecord,
     interaction_key,
 )
+from services.crm.domain.profile import CustomerProfile
 from services.crm.projections.timeline_store import TimelineQuery, TimelineStore
 from services.crm.transcoder import crm_transcoder, fingerprint, register_crm_transcodings
 
@@ -72,8 +75,23 @@ class RecordedResult:
 
 
 @dataclass(frozen=True)
-class CustomerResult:
+class CustomerView:
+    """A customer as agents see it: merged customers' identities included, and which
+    customer a request named if it was redirected here from a merged one."""
+
     customer: Customer
+    identities: tuple[Identity, ...]
+    merged_from: tuple[UUID, ...]
+    redirected_from: UUID | None = None
+
+    @property
+    def id(self) -> UUID:
+        return self.customer.id
+
+
+@dataclass(frozen=True)
+class CustomerResult:
+    customer: CustomerView
     position: int
 
 
@@ -178,7 +196,7 @@ class CustomerHistory(Application[UUID]):
             if existing is not None:
                 if existing.fingerprint != digest:
                     raise RequestIdReusedError
-                return CustomerResult(existing, self._log_end())
+                return CustomerResult(self.view_customer(existing.id), self._log_end())
             for identity in unique:
                 self._check_unclaimed(identity, Customer.create_id(key))
             customer = Customer.register(key, profile, unique, digest, cause)
@@ -186,41 +204,120 @@ class CustomerHistory(Application[UUID]):
                 IdentityIndex(identity=i, customer_id=customer.id, cause=cause) for i in unique
             ]
             try:
-                return CustomerResult(customer, _position(self.save(customer, *claims)))
+                position = _position(self.save(customer, *claims))
             except IntegrityError:
                 continue
+            return CustomerResult(self.view_customer(customer.id), position)
         raise ConcurrentUpdateError
 
-    def add_identity(self, customer_id: UUID, identity: Identity, cause: Cause) -> CustomerResult:
+    def link_identity(self, customer_id: UUID, identity: Identity, cause: Cause) -> CustomerResult:
+        """Link an identity to a customer; one held by another customer is refused,
+        naming the holder, which is the cue to merge the two."""
         for _ in _attempts():
-            customer = self.get_customer(customer_id)
-            self._check_unclaimed(identity, customer_id)
-            if customer.holds(identity):
-                return CustomerResult(customer, self._log_end())
-            customer.link_identity(identity, cause)
-            claim = IdentityIndex(identity=identity, customer_id=customer_id, cause=cause)
+            root = self._root(self.get_customer(customer_id))
+            claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+            if claim is not None and claim.customer_id is not None:
+                holder = self._root(self.get_customer(claim.customer_id))
+                if holder.id != root.id:
+                    raise IdentityAlreadyLinkedError(str(identity.kind), str(holder.id))
+                return CustomerResult(self.view_customer(root.id), self._log_end())
+            root.link_identity(identity, cause)
+            if claim is None:
+                claim = IdentityIndex(identity=identity, customer_id=root.id, cause=cause)
+            else:
+                claim.reclaim(root.id, cause)
             try:
-                return CustomerResult(customer, _position(self.save(customer, claim)))
+                position = _position(self.save(root, claim))
             except IntegrityError:
                 continue
+            return CustomerResult(self.view_customer(root.id), position)
+        raise ConcurrentUpdateError
+
+    def unlink_identity(
+        self, customer_id: UUID, identity: Identity, cause: Cause
+    ) -> CustomerResult:
+        """Free an identity. Interactions that came through it stay with the customer
+        until the identity is linked to someone else; then they follow it."""
+        for _ in _attempts():
+            root = self._root(self.get_customer(customer_id))
+            claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+            if claim is None or claim.customer_id is None:
+                raise IdentityNotLinkedError
+            holder = self.get_customer(claim.customer_id)
+            if self._root(holder).id != root.id:
+                raise IdentityNotLinkedError
+            holder.unlink_identity(identity, cause)
+            claim.release(cause)
+            try:
+                position = _position(self.save(holder, claim))
+            except IntegrityError:
+                continue
+            return CustomerResult(self.view_customer(root.id), position)
+        raise ConcurrentUpdateError
+
+    def merge_customers(
+        self, source_id: UUID, target_id: UUID, evidence: str, cause: Cause
+    ) -> CustomerResult:
+        """Point source at target: the target then shows both histories. Nothing is
+        copied, so unmerging restores both exactly."""
+        for _ in _attempts():
+            source = self.get_customer(source_id)
+            source.check_not_merged()
+            target = self._root(self.get_customer(target_id))
+            source.merge_into(target.id, evidence, cause)
+            target.absorb(source.id, evidence, cause)
+            try:
+                position = _position(self.save(source, target))
+            except IntegrityError:
+                continue
+            return CustomerResult(self.view_customer(target.id), position)
+        raise ConcurrentUpdateError
+
+    def unmerge_customer(self, source_id: UUID, cause: Cause) -> CustomerResult:
+        for _ in _attempts():
+            source = self.get_customer(source_id)
+            former = self.get_customer(source.unmerge(cause))
+            former.release(source.id, cause)
+            try:
+                position = _position(self.save(source, former))
+            except IntegrityError:
+                continue
+            return CustomerResult(self.view_customer(source.id), position)
         raise ConcurrentUpdateError
 
     def get_customer(self, customer_id: UUID) -> Customer:
+        """The customer aggregate itself, which may be a merged tombstone."""
         customer = self._find(Customer, customer_id)
         if customer is None:
             raise CustomerNotFoundError(str(customer_id))
         return customer
 
-    def find_customer(self, identity: Identity) -> Customer:
+    def view_customer(self, customer_id: UUID) -> CustomerView:
+        """The customer a name stands for now, following merges."""
+        named = self.get_customer(customer_id)
+        root = self._root(named)
+        identities = list(root.identities)
+        merged_from: list[UUID] = []
+        pending = list(root.absorbed)
+        while pending:
+            absorbed = self.get_customer(pending.pop(0))
+            merged_from.append(absorbed.id)
+            identities.extend(absorbed.identities)
+            pending.extend(absorbed.absorbed)
+        redirected = named.id if named.id != root.id else None
+        return CustomerView(root, tuple(identities), tuple(merged_from), redirected)
+
+    def find_customer(self, identity: Identity) -> CustomerView:
         claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
-        if claim is None:
+        if claim is None or claim.customer_id is None:
             raise IdentityNotFoundError
-        return self.get_customer(claim.customer_id)
+        return self.view_customer(claim.customer_id)
 
     def timeline_page(
         self, query: TimelineQuery, min_position: int, wait_seconds: float
     ) -> TimelinePage:
-        self.get_customer(query.customer_id)
+        root = self._root(self.get_customer(query.customer_id))
+        query = dataclasses.replace(query, customer_id=root.id)
         position = self.wait_for_position(min_position, wait_seconds)
         rows = self.timeline.select_entries(dataclasses.replace(query, limit=query.limit + 1))
         entries = [
@@ -271,20 +368,31 @@ class CustomerHistory(Application[UUID]):
         self, target: UUID | Identity, cause: Cause
     ) -> tuple[UUID, list[Customer | IdentityIndex]]:
         if isinstance(target, UUID):
-            return self.get_customer(target).id, []
+            return self._root(self.get_customer(target)).id, []
         claim = self._find(IdentityIndex, IdentityIndex.create_id(target))
-        if claim is not None:
+        if claim is not None and claim.customer_id is not None:
+            # The holder itself, merged or not: the interaction belongs with its identity.
             return claim.customer_id, []
         customer = Customer.register(
             f"random:{uuid4()}", CustomerProfile(), (target,), fingerprint(), cause
         )
-        claim = IdentityIndex(identity=target, customer_id=customer.id, cause=cause)
+        if claim is None:
+            claim = IdentityIndex(identity=target, customer_id=customer.id, cause=cause)
+        else:
+            claim.reclaim(customer.id, cause)
         return customer.id, [customer, claim]
 
     def _check_unclaimed(self, identity: Identity, allowed_holder: UUID | None) -> None:
         claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
-        if claim is not None and claim.customer_id != allowed_holder:
-            raise IdentityAlreadyLinkedError(str(identity.kind), str(claim.customer_id))
+        if claim is not None and claim.customer_id not in (None, allowed_holder):
+            holder = self._root(self.get_customer(claim.customer_id))
+            raise IdentityAlreadyLinkedError(str(identity.kind), str(holder.id))
+
+    def _root(self, customer: Customer) -> Customer:
+        """Follow merge pointers to the customer that is not merged into another."""
+        while customer.merged_into is not None:
+            customer = self.get_customer(customer.merged_into)
+        return customer
 
     def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
         try:

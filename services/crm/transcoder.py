@@ -26,9 +26,9 @@ from services.crm.domain.channels import (
     PhoneCallDetails,
     SocialDetails,
 )
-from services.crm.domain.customer import CustomerProfile
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import InteractionContent, InteractionRecord
+from services.crm.domain.profile import CustomerProfile
 
 _PAIRS = "__pairs__"
 

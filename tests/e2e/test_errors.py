@@ -269,8 +269,8 @@ def test_linking_an_identity_held_by_another_customer_names_the_holder(stub: Any
         metadata=AGENT_METADATA,
     ).customer
     with pytest.raises(grpc.RpcError) as raised:
-        stub.AddCustomerIdentity(
-            pb.AddCustomerIdentityRequest(
+        stub.LinkIdentity(
+            pb.LinkIdentityRequest(
                 customer=other.name,
                 identity=identity_pb2.Identity(phone=phone),
                 reason="caller said so",

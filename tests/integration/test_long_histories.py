@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.crm.application import CustomerHistory
-from services.crm.domain.customer import CustomerProfile
+from services.crm.domain.profile import CustomerProfile
 from tests.builders import AGENT, content
 from tests.seeding import seed_interactions
 
@@ -60,7 +60,7 @@ def test_a_customer_with_many_changes_loads_from_a_snapshot(
 
     customer = app.create_customer(CustomerProfile("Busy"), [], AGENT, "").customer
     for n in range(99):
-        app.add_identity(customer.id, Identity.chat_visitor(f"visitor-{n}"), AGENT)
+        app.link_identity(customer.id, Identity.chat_visitor(f"visitor-{n}"), AGENT)
 
     loaded = counted.during(lambda: app.get_customer(customer.id))
 

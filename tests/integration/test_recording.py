@@ -9,7 +9,6 @@ import pytest
 
 from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel, EmailDetails
-from services.crm.domain.customer import CustomerProfile
 from services.crm.domain.errors import (
     CustomerNotFoundError,
     IdentityAlreadyLinkedError,
@@ -17,6 +16,7 @@ from services.crm.domain.errors import (
     RequestIdReusedError,
 )
 from services.crm.domain.identity import Identity
+from services.crm.domain.profile import CustomerProfile
 from tests import random_refs
 from tests.builders import AGENT, content
 
@@ -100,16 +100,16 @@ def test_an_identity_belongs_to_one_customer_and_the_error_names_the_holder(
     holder = app.create_customer(CustomerProfile("Holder"), [phone], AGENT, "").customer
     other = app.create_customer(CustomerProfile("Other"), [], AGENT, "").customer
     with pytest.raises(IdentityAlreadyLinkedError) as raised:
-        app.add_identity(other.id, phone, AGENT)
+        app.link_identity(other.id, phone, AGENT)
     assert raised.value.metadata["holder"] == f"customers/{holder.id}"
-    linked = app.add_identity(holder.id, phone, AGENT)
+    linked = app.link_identity(holder.id, phone, AGENT)
     assert linked.customer.identities == (phone,)
 
 
 def test_a_linked_identity_routes_later_interactions_to_its_customer(app: CustomerHistory) -> None:
     customer = app.create_customer(CustomerProfile("Ada"), [], AGENT, "").customer
     phone = Identity.phone("0044 20 7946 0958")
-    app.add_identity(customer.id, phone, AGENT)
+    app.link_identity(customer.id, phone, AGENT)
     call = app.record_interaction(
         Identity.phone("+44 20 7946 0958"), content(channel=Channel.PHONE), AGENT, ""
     )

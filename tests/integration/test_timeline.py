@@ -9,9 +9,9 @@ import pytest
 
 from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel, Direction
-from services.crm.domain.customer import CustomerProfile
 from services.crm.domain.errors import InvalidInputError
 from services.crm.domain.identity import Identity
+from services.crm.domain.profile import CustomerProfile
 from services.crm.projections.runner import ProjectionSupervisor
 from services.crm.projections.timeline_store import TimelineQuery
 from tests import random_refs

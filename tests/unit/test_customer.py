@@ -3,14 +3,11 @@ from __future__ import annotations
 import pytest
 
 from services.crm.domain.channels import Channel
-from services.crm.domain.customer import (
-    MAX_IDENTITIES,
-    Customer,
-    CustomerProfile,
-    IdentityIndex,
-)
+from services.crm.domain.customer import MAX_IDENTITIES, Customer
 from services.crm.domain.errors import InvalidInputError
 from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import IdentityIndex
+from services.crm.domain.profile import CustomerProfile
 from tests.builders import AGENT
 
 

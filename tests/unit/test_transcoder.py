@@ -11,9 +11,9 @@ from services.crm.domain.channels import (
     SocialDetails,
     SocialVisibility,
 )
-from services.crm.domain.customer import CustomerProfile
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import InteractionContent, InteractionRecord
+from services.crm.domain.profile import CustomerProfile
 from services.crm.transcoder import crm_transcoder, fingerprint
 from tests.builders import content
 

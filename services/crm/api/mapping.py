@@ -11,6 +11,7 @@ from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.crm.application import CustomerView
 from services.crm.domain.channels import (
     Channel,
     ChannelDetails,
@@ -23,10 +24,10 @@ from services.crm.domain.channels import (
     SocialDetails,
     SocialVisibility,
 )
-from services.crm.domain.customer import Customer, CustomerProfile
 from services.crm.domain.errors import InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
 from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
+from services.crm.domain.profile import CustomerProfile
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -269,7 +270,8 @@ def profile_from_proto(message: customer_pb2.Customer) -> CustomerProfile:
     )
 
 
-def customer_to_proto(customer: Customer) -> customer_pb2.Customer:
+def customer_to_proto(view: CustomerView) -> customer_pb2.Customer:
+    customer = view.customer
     profile = customer.profile
     return customer_pb2.Customer(
         name=customer_name(customer.id),
@@ -278,7 +280,8 @@ def customer_to_proto(customer: Customer) -> customer_pb2.Customer:
         preferred_channel=enum_number(channel_pb2.Channel, "CHANNEL", profile.preferred_channel),
         attributes=profile.attributes,
         tags=profile.tags,
-        identities=[identity_to_proto(i) for i in customer.identities],
+        identities=[identity_to_proto(i) for i in view.identities],
         create_time=timestamp(customer.created_on),
         update_time=timestamp(customer.modified_on),
+        merged_from=[customer_name(merged) for merged in view.merged_from],
     )

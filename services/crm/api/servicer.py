@@ -20,6 +20,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_REQUEST_ID_CHARS = 128
 MAX_PAGE_BYTES = 3 * 1024 * 1024
+MAX_EVIDENCE_CHARS = 500
 
 
 class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
@@ -82,21 +83,60 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     def GetCustomer(
         self, request: pb.GetCustomerRequest, context: grpc.ServicerContext
     ) -> pb.GetCustomerResponse:
-        customer = self.app.get_customer(mapping.customer_id(request.name, "name"))
-        return pb.GetCustomerResponse(customer=mapping.customer_to_proto(customer))
+        view = self.app.view_customer(mapping.customer_id(request.name, "name"))
+        redirected = view.redirected_from
+        return pb.GetCustomerResponse(
+            customer=mapping.customer_to_proto(view),
+            redirected_from=mapping.customer_name(redirected) if redirected else "",
+        )
 
-    def AddCustomerIdentity(
-        self, request: pb.AddCustomerIdentityRequest, context: grpc.ServicerContext
-    ) -> pb.AddCustomerIdentityResponse:
+    def LinkIdentity(
+        self, request: pb.LinkIdentityRequest, context: grpc.ServicerContext
+    ) -> pb.LinkIdentityResponse:
+        cause = cause_of(context, reason=request.reason)
+        customer_id, identity = self._customer_and_identity(request)
+        result = self.app.link_identity(customer_id, identity, cause)
+        return pb.LinkIdentityResponse(
+            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+        )
+
+    def UnlinkIdentity(
+        self, request: pb.UnlinkIdentityRequest, context: grpc.ServicerContext
+    ) -> pb.UnlinkIdentityResponse:
+        cause = cause_of(context, reason=request.reason)
+        customer_id, identity = self._customer_and_identity(request)
+        result = self.app.unlink_identity(customer_id, identity, cause)
+        return pb.UnlinkIdentityResponse(
+            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+        )
+
+    def MergeCustomers(
+        self, request: pb.MergeCustomersRequest, context: grpc.ServicerContext
+    ) -> pb.MergeCustomersResponse:
         cause = cause_of(context, reason=request.reason)
         problems = Violations()
         with problems.collect():
-            customer_id = mapping.customer_id(request.customer, "customer")
-        with problems.collect("identity"):
-            identity = mapping.identity_from_proto(request.identity, self.phone_region)
+            source = mapping.customer_id(request.source, "source")
+        with problems.collect():
+            target = mapping.customer_id(request.target, "target")
+        problems.check(
+            len(request.evidence) <= MAX_EVIDENCE_CHARS,
+            "evidence",
+            "EVIDENCE_TOO_LONG",
+            f"at most {MAX_EVIDENCE_CHARS} characters",
+        )
         problems.raise_if_any()
-        result = self.app.add_identity(customer_id, identity, cause)
-        return pb.AddCustomerIdentityResponse(
+        result = self.app.merge_customers(source, target, request.evidence, cause)
+        return pb.MergeCustomersResponse(
+            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+        )
+
+    def UnmergeCustomer(
+        self, request: pb.UnmergeCustomerRequest, context: grpc.ServicerContext
+    ) -> pb.UnmergeCustomerResponse:
+        cause = cause_of(context, reason=request.reason)
+        result = self.app.unmerge_customer(mapping.customer_id(request.customer, "customer"), cause)
+        return pb.UnmergeCustomerResponse(
             customer=mapping.customer_to_proto(result.customer), commit_position=result.position
         )
 
@@ -136,6 +176,17 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
                 TimelineCursor(last.content.occurred_at, last.id), fingerprint
             )
         return response
+
+    def _customer_and_identity(
+        self, request: pb.LinkIdentityRequest | pb.UnlinkIdentityRequest
+    ) -> tuple[UUID, Identity]:
+        problems = Violations()
+        with problems.collect():
+            customer_id = mapping.customer_id(request.customer, "customer")
+        with problems.collect("identity"):
+            identity = mapping.identity_from_proto(request.identity, self.phone_region)
+        problems.raise_if_any()
+        return customer_id, identity
 
     def _target(self, request: pb.RecordInteractionRequest) -> UUID | Identity:
         which = request.WhichOneof("target")

@@ -1,69 +1,24 @@
-"""The Customer aggregate: a person's profile and the identities that resolve to them."""
+"""The Customer aggregate: a person, the identities that resolve to them, and merges."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from services.crm.domain.cause import Cause
-from services.crm.domain.channels import Channel
-from services.crm.domain.errors import InvalidInputError, Violations
+from services.crm.domain.errors import (
+    AlreadyMergedError,
+    IdentityNotLinkedError,
+    InvalidInputError,
+    NotMergedError,
+)
 from services.crm.domain.identity import Identity
 from services.crm.domain.namespace import CRM_NAMESPACE
-from services.crm.domain.tags import check_tags
+from services.crm.domain.profile import CustomerProfile
 from services.crm.domain.topics import stable_topics
 
-MAX_DISPLAY_NAME_CHARS = 200
-MAX_ATTRIBUTES = 50
-MAX_ATTRIBUTE_KEY_CHARS = 64
-MAX_ATTRIBUTE_VALUE_CHARS = 1_000
 MAX_IDENTITIES = 100
-_LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-
-@dataclass(frozen=True)
-class CustomerProfile:
-    """What agents know about a customer besides their identities."""
-
-    display_name: str = ""
-    language_code: str = ""
-    preferred_channel: Channel | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        problems = Violations()
-        problems.check(
-            len(self.display_name) <= MAX_DISPLAY_NAME_CHARS,
-            "display_name",
-            "DISPLAY_NAME_TOO_LONG",
-            f"at most {MAX_DISPLAY_NAME_CHARS} characters",
-        )
-        problems.check(
-            not self.language_code or bool(_LANGUAGE_PATTERN.match(self.language_code)),
-            "language_code",
-            "INVALID_LANGUAGE_CODE",
-            "must be a BCP-47 tag such as 'en-GB'",
-        )
-        problems.check(
-            len(self.attributes) <= MAX_ATTRIBUTES,
-            "attributes",
-            "TOO_MANY_ATTRIBUTES",
-            f"at most {MAX_ATTRIBUTES}",
-        )
-        for key, value in self.attributes.items():
-            problems.check(
-                0 < len(key) <= MAX_ATTRIBUTE_KEY_CHARS and len(value) <= MAX_ATTRIBUTE_VALUE_CHARS,
-                f"attributes[{key[:MAX_ATTRIBUTE_KEY_CHARS]}]",
-                "INVALID_ATTRIBUTE",
-                f"keys 1-{MAX_ATTRIBUTE_KEY_CHARS} and values up to "
-                f"{MAX_ATTRIBUTE_VALUE_CHARS} characters",
-            )
-        check_tags(problems, self.tags)
-        problems.raise_if_any()
 
 
 def customer_key(actor: str, request_id: str) -> str:
@@ -111,6 +66,28 @@ class Customer(Aggregate):
         identity: Identity
         cause: Cause
 
+    class IdentityUnlinked(Aggregate.Event):
+        identity: Identity
+        cause: Cause
+
+    class MergedInto(Aggregate.Event):
+        target_id: UUID
+        evidence: str
+        cause: Cause
+
+    class Absorbed(Aggregate.Event):
+        source_id: UUID
+        evidence: str
+        cause: Cause
+
+    class Unmerged(Aggregate.Event):
+        former_target_id: UUID
+        cause: Cause
+
+    class Released(Aggregate.Event):
+        source_id: UUID
+        cause: Cause
+
     @event(Registered)
     def __init__(
         self,
@@ -123,8 +100,10 @@ class Customer(Aggregate):
         self.idempotency_key = idempotency_key
         self.fingerprint = fingerprint
         self.profile = profile
-        # A list, not a tuple: stored events and snapshots come back from JSON as lists.
+        # Lists, not tuples: stored events and snapshots come back from JSON as lists.
         self.identity_list = list(identities)
+        self.absorbed: list[UUID] = []
+        self.merged_into: UUID | None = None
 
     def link_identity(self, identity: Identity, cause: Cause) -> None:
         """Link an identity; linking one the customer already holds changes nothing."""
@@ -140,29 +119,62 @@ class Customer(Aggregate):
     def _identity_linked(self, identity: Identity, cause: Cause) -> None:
         self.identity_list.append(identity)
 
+    def unlink_identity(self, identity: Identity, cause: Cause) -> None:
+        if not self.holds(identity):
+            raise IdentityNotLinkedError
+        self._identity_unlinked(identity, cause)
+
+    @event(IdentityUnlinked)
+    def _identity_unlinked(self, identity: Identity, cause: Cause) -> None:
+        self.identity_list.remove(identity)
+
+    def merge_into(self, target_id: UUID, evidence: str, cause: Cause) -> None:
+        """Become a tombstone pointing at target; everything here then shows there."""
+        self.check_not_merged()
+        if target_id == self.id:
+            raise InvalidInputError.single(
+                "target", "CANNOT_MERGE_INTO_ITSELF", "a customer cannot be merged into itself"
+            )
+        self._merged_into(target_id, evidence, cause)
+
+    @event(MergedInto)
+    def _merged_into(self, target_id: UUID, evidence: str, cause: Cause) -> None:
+        self.merged_into = target_id
+
+    def absorb(self, source_id: UUID, evidence: str, cause: Cause) -> None:
+        self.check_not_merged()
+        self._absorbed(source_id, evidence, cause)
+
+    @event(Absorbed)
+    def _absorbed(self, source_id: UUID, evidence: str, cause: Cause) -> None:
+        self.absorbed.append(source_id)
+
+    def unmerge(self, cause: Cause) -> UUID:
+        """Stop pointing at the customer this one was merged into; returns that customer."""
+        if self.merged_into is None:
+            raise NotMergedError(str(self.id))
+        former = self.merged_into
+        self._unmerged(former, cause)
+        return former
+
+    @event(Unmerged)
+    def _unmerged(self, former_target_id: UUID, cause: Cause) -> None:
+        self.merged_into = None
+
+    def release(self, source_id: UUID, cause: Cause) -> None:
+        self._released(source_id, cause)
+
+    @event(Released)
+    def _released(self, source_id: UUID, cause: Cause) -> None:
+        self.absorbed.remove(source_id)
+
+    def check_not_merged(self) -> None:
+        if self.merged_into is not None:
+            raise AlreadyMergedError(str(self.id), str(self.merged_into))
+
     @property
     def identities(self) -> tuple[Identity, ...]:
         return tuple(self.identity_list)
 
     def holds(self, identity: Identity) -> bool:
         return identity in self.identities
-
-
-@stable_topics("IdentityIndex")
-class IdentityIndex(Aggregate):
-    """Makes an identity unique: its id is derived from the identity, so two
-    customers claiming one identity collide in the event store."""
-
-    @staticmethod
-    def create_id(identity: Identity) -> UUID:
-        return uuid5(CRM_NAMESPACE, f"identity/{identity.key}")
-
-    class Claimed(Aggregate.Created):
-        identity: Identity
-        customer_id: UUID
-        cause: Cause
-
-    @event(Claimed)
-    def __init__(self, identity: Identity, customer_id: UUID, cause: Cause) -> None:
-        self.identity = identity
-        self.customer_id = customer_id

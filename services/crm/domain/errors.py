@@ -126,3 +126,32 @@ class InteractionAlreadyRecordedError(CrmError):
             "with different content",
             {"interaction": f"interactions/{interaction_id}"},
         )
+
+
+class IdentityNotLinkedError(CrmError):
+    reason = "IDENTITY_NOT_LINKED"
+
+    def __init__(self) -> None:
+        super().__init__("this identity is not linked to the customer")
+
+
+class AlreadyMergedError(CrmError):
+    """The customer is a tombstone: it was merged and now points to another."""
+
+    reason = "ALREADY_MERGED"
+
+    def __init__(self, customer_id: str, merged_into: str) -> None:
+        super().__init__(
+            f"customer {customer_id} was merged into customer {merged_into}",
+            {"customer": f"customers/{customer_id}", "merged_into": f"customers/{merged_into}"},
+        )
+
+
+class NotMergedError(CrmError):
+    reason = "NOT_MERGED"
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(
+            f"customer {customer_id} is not merged into another",
+            {"customer": f"customers/{customer_id}"},
+        )
