@@ -18,6 +18,7 @@ from eventsourcing.utils import EnvType
 
 from services.crm.domain.cause import Cause
 from services.crm.domain.customer import Customer, customer_key
+from services.crm.domain.customer_change import CustomerChange
 from services.crm.domain.errors import (
     CrmError,
     CustomerNotFoundError,
@@ -97,8 +98,10 @@ class CustomerResult:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    interaction: InteractionRecord
+    entry_id: UUID
+    item: InteractionRecord | CustomerChange
     position: int
+    occurred_at: datetime
 
 
 @dataclass(frozen=True)
@@ -321,7 +324,12 @@ class CustomerHistory(Application[UUID]):
         position = self.wait_for_position(min_position, wait_seconds)
         rows = self.timeline.select_entries(dataclasses.replace(query, limit=query.limit + 1))
         entries = [
-            TimelineEntry(self._entry_transcoder.decode(row.payload), row.position)
+            TimelineEntry(
+                row.entry_id,
+                self._entry_transcoder.decode(row.payload),
+                row.position,
+                row.occurred_at,
+            )
             for row in rows[: query.limit]
         ]
         return TimelinePage(entries, len(rows) > query.limit, position)

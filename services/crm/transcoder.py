@@ -26,6 +26,7 @@ from services.crm.domain.channels import (
     PhoneCallDetails,
     SocialDetails,
 )
+from services.crm.domain.customer_change import CustomerChange
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import InteractionContent, InteractionRecord
 from services.crm.domain.profile import CustomerProfile
@@ -39,6 +40,7 @@ STORED_VALUE_TYPES: dict[str, type[Any]] = {
     "crm.CustomerProfile": CustomerProfile,
     "crm.InteractionContent": InteractionContent,
     "crm.InteractionRecord": InteractionRecord,
+    "crm.CustomerChange": CustomerChange,
     "crm.PhoneCallDetails": PhoneCallDetails,
     "crm.EmailDetails": EmailDetails,
     "crm.ChatDetails": ChatDetails,

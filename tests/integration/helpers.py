@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.crm.application import CustomerHistory
+from services.crm.application import CustomerHistory, TimelinePage
+from services.crm.domain.interaction import InteractionRecord
 from services.crm.projections.timeline_store import TimelineQuery, TimelineRow
 
 
@@ -14,3 +15,8 @@ def all_rows(app: CustomerHistory, customer_id: UUID) -> list[TimelineRow]:
 
 def wait_caught_up(app: CustomerHistory, timeout: float = 60.0) -> None:
     app.wait_for_position(app.recorder.max_notification_id() or 0, timeout)
+
+
+def interactions(page: TimelinePage) -> list[InteractionRecord]:
+    """The interactions of a timeline page, without its identity and merge entries."""
+    return [entry.item for entry in page.entries if isinstance(entry.item, InteractionRecord)]

@@ -16,7 +16,7 @@ from services.crm.projections.runner import ProjectionSupervisor
 from services.crm.projections.timeline_store import TimelineQuery
 from tests import random_refs
 from tests.builders import AGENT, content
-from tests.integration.helpers import all_rows, wait_caught_up
+from tests.integration.helpers import all_rows, interactions, wait_caught_up
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -28,7 +28,7 @@ def test_an_agent_reads_what_they_just_recorded(app: CustomerHistory) -> None:
     page = app.timeline_page(
         TimelineQuery(recorded.interaction.customer_id, limit=10), recorded.position, 10.0
     )
-    assert [e.interaction.content.summary for e in page.entries] == ["just now"]
+    assert [i.content.summary for i in interactions(page)] == ["just now"]
     assert page.position >= recorded.position
 
 
@@ -50,7 +50,7 @@ def test_channels_interleave_by_when_they_happened_not_when_recorded(app: Custom
         )
     wait_caught_up(app)
     page = app.timeline_page(TimelineQuery(customer.id, limit=10), 0, 1.0)
-    assert [e.interaction.content.channel for e in page.entries] == [
+    assert [i.content.channel for i in interactions(page)] == [
         Channel.EMAIL,
         Channel.CHAT,
         Channel.PHONE,
@@ -80,8 +80,7 @@ def test_filters_by_channel_direction_and_time(app: CustomerHistory) -> None:
     def minutes(**filters: object) -> list[int]:
         page = app.timeline_page(TimelineQuery(customer.id, limit=10, **filters), 0, 1.0)  # type: ignore[arg-type]
         return [
-            int((e.interaction.content.occurred_at - BASE).total_seconds() // 60)
-            for e in page.entries
+            int((i.content.occurred_at - BASE).total_seconds() // 60) for i in interactions(page)
         ]
 
     assert minutes(channels=frozenset({"email", "sms"})) == [3, 1, 0]

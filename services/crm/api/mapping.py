@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
+from crm.v1 import customer_history_service_pb2 as service_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.crm.application import CustomerView
+from services.crm.application import CustomerView, TimelineEntry
 from services.crm.domain.channels import (
     Channel,
     ChannelDetails,
@@ -24,6 +25,7 @@ from services.crm.domain.channels import (
     SocialDetails,
     SocialVisibility,
 )
+from services.crm.domain.customer_change import CustomerChange
 from services.crm.domain.errors import InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
 from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
@@ -285,3 +287,27 @@ def customer_to_proto(view: CustomerView) -> customer_pb2.Customer:
         update_time=timestamp(customer.modified_on),
         merged_from=[customer_name(merged) for merged in view.merged_from],
     )
+
+
+def timeline_entry_to_proto(entry: TimelineEntry) -> service_pb2.TimelineEntry:
+    message = service_pb2.TimelineEntry(
+        occurred_time=timestamp(entry.occurred_at), position=entry.position
+    )
+    if isinstance(entry.item, CustomerChange):
+        message.customer_change.CopyFrom(customer_change_to_proto(entry.item))
+    else:
+        message.interaction.CopyFrom(interaction_to_proto(entry.item))
+    return message
+
+
+def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChange:
+    message = service_pb2.CustomerChange(
+        kind=enum_number(service_pb2.CustomerChangeKind, "CUSTOMER_CHANGE_KIND", change.kind),
+        other_customer=customer_name(change.other_customer_id) if change.other_customer_id else "",
+        actor=change.actor,
+        reason=change.reason,
+        evidence=change.evidence,
+    )
+    if change.identity is not None:
+        message.identity.CopyFrom(identity_to_proto(change.identity))
+    return message

@@ -158,11 +158,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         response = pb.GetTimelineResponse(position=page.position)
         included = 0
         for entry in page.entries:
-            added = pb.TimelineEntry(
-                occurred_time=mapping.timestamp(entry.interaction.content.occurred_at),
-                position=entry.position,
-                interaction=mapping.interaction_to_proto(entry.interaction),
-            )
+            added = mapping.timeline_entry_to_proto(entry)
             # Long transcripts add up: end the page early rather than exceed what a
             # client accepts by default.
             if included and response.ByteSize() + added.ByteSize() > MAX_PAGE_BYTES:
@@ -171,9 +167,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             included += 1
         has_more = page.has_more or included < len(page.entries)
         if has_more and included:
-            last = page.entries[included - 1].interaction
+            last = page.entries[included - 1]
             response.next_page_token = page_tokens.encode(
-                TimelineCursor(last.content.occurred_at, last.id), fingerprint
+                TimelineCursor(last.occurred_at, last.entry_id), fingerprint
             )
         return response
 

@@ -6,23 +6,19 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from services.crm.projections.timeline_store import TimelineQuery, TimelineRow, TimelineStore
+from services.crm.projections.sql_timeline import SqlTimeline
+from services.crm.projections.timeline_store import TimelineStore
+
+_TABLES = {
+    "entries": "timeline_entries",
+    "holders": "timeline_identity_holders",
+    "merges": "timeline_merge_pointers",
+}
 
 
-def _sortable(moment: datetime) -> str:
-    # Fixed-width UTC text (isoformat pads the year to four digits) sorts in time
-    # order, so the index serves ORDER BY and range filters.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-class SQLiteTimelineStore(SQLiteTrackingRecorder, TimelineStore):
+class SQLiteTimelineStore(SqlTimeline, SQLiteTrackingRecorder, TimelineStore):
     tracking_table = "timeline_tracking"
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
@@ -43,66 +39,48 @@ class SQLiteTimelineStore(SQLiteTrackingRecorder, TimelineStore):
             f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
             "application_name TEXT PRIMARY KEY, notification_id INTEGER) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS timeline_entries ("
-            "entry_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, occurred_at TEXT NOT NULL, "
+            "entry_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, home_customer_id TEXT NOT NULL, "
+            "origin_customer_id TEXT NOT NULL, via_identity TEXT, occurred_at TEXT NOT NULL, "
             "position INTEGER NOT NULL, channel TEXT NOT NULL, direction TEXT NOT NULL, "
             "payload BLOB NOT NULL)",
             "CREATE INDEX IF NOT EXISTS timeline_entries_by_customer "
             "ON timeline_entries (customer_id, occurred_at DESC, entry_id DESC)",
+            "CREATE INDEX IF NOT EXISTS timeline_entries_by_home "
+            "ON timeline_entries (home_customer_id)",
+            "CREATE INDEX IF NOT EXISTS timeline_entries_by_identity "
+            "ON timeline_entries (via_identity)",
+            "CREATE TABLE IF NOT EXISTS timeline_identity_holders ("
+            "identity_id TEXT PRIMARY KEY, customer_id TEXT)",
+            "CREATE TABLE IF NOT EXISTS timeline_merge_pointers ("
+            "source_id TEXT PRIMARY KEY, target_id TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS timeline_merge_pointers_by_target "
+            "ON timeline_merge_pointers (target_id)",
         ]
 
-    def add_entry(self, row: TimelineRow, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
-            # Tracking first: it takes the write lock before anything is read.
-            self._insert_tracking(cursor, tracking)
-            cursor.execute(
-                "INSERT INTO timeline_entries VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (entry_id) DO NOTHING",
-                (
-                    row.entry_id.hex,
-                    row.customer_id.hex,
-                    _sortable(row.occurred_at),
-                    row.position,
-                    row.channel,
-                    row.direction,
-                    row.payload,
-                ),
-            )
+    def _q(self, statement: str) -> str:
+        return statement.format(**_TABLES)
 
-    def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
-        where = ["customer_id = ?"]
-        params: list[Any] = [query.customer_id.hex]
-        if query.channels:
-            where.append(f"channel IN ({', '.join('?' * len(query.channels))})")
-            params.extend(sorted(query.channels))
-        if query.direction:
-            where.append("direction = ?")
-            params.append(query.direction)
-        if query.start:
-            where.append("occurred_at >= ?")
-            params.append(_sortable(query.start))
-        if query.end:
-            where.append("occurred_at < ?")
-            params.append(_sortable(query.end))
-        if query.after:
-            where.append("(occurred_at, entry_id) < (?, ?)")
-            params.extend([_sortable(query.after.occurred_at), query.after.entry_id.hex])
-        params.append(query.limit)
-        statement = (
-            "SELECT * FROM timeline_entries WHERE "
-            + " AND ".join(where)
-            + " ORDER BY occurred_at DESC, entry_id DESC LIMIT ?"
-        )
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, params)
-            return [_row(record) for record in cursor.fetchall()]
+    def _db_id(self, value: UUID) -> str:
+        return value.hex
+
+    def _py_id(self, value: Any) -> UUID:
+        return UUID(hex=value)
+
+    def _db_time(self, value: datetime) -> str:
+        # Fixed-width UTC text (isoformat pads the year to four digits) sorts in time
+        # order, so the index serves ORDER BY and range filters.
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+    def _py_time(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def close(self) -> None:
         self.datastore.close()
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("DROP TABLE IF EXISTS timeline_entries")
-            cursor.execute(f"DROP TABLE IF EXISTS {self.tracking_table}")
+            for table in (*_TABLES.values(), self.tracking_table):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
         self.tracking_table_exists = False
         self.tracking_migration_previous = None
         self.create_table()
@@ -110,15 +88,3 @@ class SQLiteTimelineStore(SQLiteTrackingRecorder, TimelineStore):
     def _create_table(self, c: SQLiteCursor) -> None:
         for statement in self.create_table_statements:
             c.execute(statement)
-
-
-def _row(record: Any) -> TimelineRow:
-    return TimelineRow(
-        entry_id=UUID(record["entry_id"]),
-        customer_id=UUID(record["customer_id"]),
-        occurred_at=_parse(record["occurred_at"]),
-        position=record["position"],
-        channel=record["channel"],
-        direction=record["direction"],
-        payload=record["payload"],
-    )

@@ -1,15 +1,25 @@
-"""The timeline projection: turns interaction events into timeline rows."""
+"""The timeline projection: turns events into timeline changes, one transaction each."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import Projection
 
+from services.crm.domain.customer import Customer
+from services.crm.domain.customer_change import CustomerChange, CustomerChangeKind
+from services.crm.domain.identity_index import IdentityIndex
 from services.crm.domain.interaction import Interaction, InteractionRecord
-from services.crm.projections.timeline_store import TimelineRow, TimelineStore
+from services.crm.projections.timeline_store import (
+    IdentityHolder,
+    MergePointer,
+    NewEntry,
+    TimelineChange,
+    TimelineStore,
+)
 from services.crm.transcoder import crm_transcoder
 
 
@@ -22,28 +32,74 @@ class TimelineProjection(Projection[TimelineStore]):
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        # Events that put nothing on a timeline still advance its position.
-        self.view.insert_tracking(tracking)
+        self.view.apply(self.changes(domain_event), tracking)
 
-    @process_event.register
-    def _(self, domain_event: Interaction.Recorded, tracking: Tracking) -> None:
-        interaction = InteractionRecord(
-            id=domain_event.originator_id,
-            customer_id=domain_event.customer_id,
-            content=domain_event.content,
-            identity=domain_event.identity,
-            recorded_by=domain_event.cause.actor,
-            recorded_at=domain_event.timestamp,
+    def changes(self, event: Any) -> list[TimelineChange]:
+        """What the event changes on timelines; events that change nothing still
+        advance the tracking position."""
+        if isinstance(event, Interaction.Recorded):
+            return [self._interaction(event)]
+        if isinstance(event, IdentityIndex.Claimed | IdentityIndex.Reclaimed):
+            return [IdentityHolder(event.originator_id, event.customer_id)]
+        if isinstance(event, IdentityIndex.Released):
+            return [IdentityHolder(event.originator_id, None)]
+        if isinstance(event, Customer.MergedInto):
+            # No entry of its own: the source's entries now show on the target, which
+            # gets a MERGED_FROM entry from the same merge.
+            return [MergePointer(event.originator_id, event.target_id)]
+        if isinstance(event, Customer.Unmerged):
+            return [
+                MergePointer(event.originator_id, None),
+                self._change(event, CustomerChangeKind.UNMERGED_FROM, other=event.former_target_id),
+            ]
+        if isinstance(event, Customer.Absorbed):
+            return [self._change(event, CustomerChangeKind.MERGED_FROM, other=event.source_id)]
+        if isinstance(event, Customer.Released):
+            return [self._change(event, CustomerChangeKind.SPLIT_OFF, other=event.source_id)]
+        if isinstance(event, Customer.IdentityLinked):
+            return [self._change(event, CustomerChangeKind.IDENTITY_LINKED)]
+        if isinstance(event, Customer.IdentityUnlinked):
+            return [self._change(event, CustomerChangeKind.IDENTITY_UNLINKED)]
+        return []
+
+    def _interaction(self, event: Interaction.Recorded) -> NewEntry:
+        record = InteractionRecord(
+            id=event.originator_id,
+            customer_id=event.customer_id,
+            content=event.content,
+            identity=event.identity,
+            recorded_by=event.cause.actor,
+            recorded_at=event.timestamp,
         )
-        self.view.add_entry(
-            TimelineRow(
-                entry_id=interaction.id,
-                customer_id=interaction.customer_id,
-                occurred_at=interaction.content.occurred_at,
-                position=tracking.notification_id,
-                channel=str(interaction.content.channel),
-                direction=str(interaction.content.direction),
-                payload=self.transcoder.encode(interaction),
-            ),
-            tracking,
+        via = None if event.identity is None else IdentityIndex.create_id(event.identity)
+        return NewEntry(
+            entry_id=record.id,
+            origin_customer_id=event.customer_id,
+            via_identity=via,
+            occurred_at=record.content.occurred_at,
+            channel=str(record.content.channel),
+            direction=str(record.content.direction),
+            payload=self.transcoder.encode(record),
+        )
+
+    def _change(self, event: Any, kind: CustomerChangeKind, other: UUID | None = None) -> NewEntry:
+        change = CustomerChange(
+            kind=kind,
+            customer_id=event.originator_id,
+            occurred_at=event.timestamp,
+            actor=event.cause.actor,
+            reason=event.cause.reason,
+            identity=getattr(event, "identity", None),
+            other_customer_id=other,
+            evidence=getattr(event, "evidence", ""),
+        )
+        return NewEntry(
+            # One entry per event, so replaying the event can never add a second.
+            entry_id=uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}"),
+            origin_customer_id=event.originator_id,
+            via_identity=None,
+            occurred_at=event.timestamp,
+            channel="",
+            direction="",
+            payload=self.transcoder.encode(change),
         )

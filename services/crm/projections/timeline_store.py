@@ -1,8 +1,16 @@
-"""The timeline read model's rows, queries and storage interface."""
+"""The timeline read model: its rows, the changes the projection makes, its interface.
+
+Who an entry belongs to follows two rules, so merges and identity moves never copy
+anything and can always be undone:
+- its home is the current holder of the identity it came through, else the
+  customer it was recorded for;
+- its owner is the home after following merge pointers to the surviving customer.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -12,7 +20,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 @dataclass(frozen=True)
 class TimelineRow:
-    """One entry of one customer's timeline; payload is the stored entry itself."""
+    """One entry as stored; payload is the entry itself, in the transcoder's form."""
 
     entry_id: UUID
     customer_id: UUID
@@ -21,6 +29,36 @@ class TimelineRow:
     channel: str
     direction: str
     payload: bytes
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    entry_id: UUID
+    origin_customer_id: UUID
+    via_identity: UUID | None
+    occurred_at: datetime
+    channel: str
+    direction: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class IdentityHolder:
+    """The identity (by its index id) is now held by customer_id, or by nobody."""
+
+    identity_id: UUID
+    customer_id: UUID | None
+
+
+@dataclass(frozen=True)
+class MergePointer:
+    """The source now points at target, or at nobody after an unmerge."""
+
+    source_id: UUID
+    target_id: UUID | None
+
+
+TimelineChange = NewEntry | IdentityHolder | MergePointer
 
 
 @dataclass(frozen=True)
@@ -46,8 +84,8 @@ class TimelineStore(TrackingRecorder, ABC):
     """Timeline rows plus the tracking position they were built to, kept atomically."""
 
     @abstractmethod
-    def add_entry(self, row: TimelineRow, tracking: Tracking) -> None:
-        """Store the row and the tracking record in one transaction."""
+    def apply(self, changes: Sequence[TimelineChange], tracking: Tracking) -> None:
+        """Make the changes and record the tracking position in one transaction."""
 
     @abstractmethod
     def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
@@ -59,4 +97,4 @@ class TimelineStore(TrackingRecorder, ABC):
 
     @abstractmethod
     def close(self) -> None:
-        """Release the view's database connections."""
+        """Release the store's database connections."""

@@ -1,0 +1,32 @@
+"""CustomerChange: a change to who a customer is, as their timeline shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from services.crm.domain.identity import Identity
+
+
+class CustomerChangeKind(StrEnum):
+    IDENTITY_LINKED = "identity_linked"
+    IDENTITY_UNLINKED = "identity_unlinked"
+    MERGED_FROM = "merged_from"
+    SPLIT_OFF = "split_off"
+    UNMERGED_FROM = "unmerged_from"
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """ "Merged from customer X on date by agent Y": who, when, why, and the evidence."""
+
+    kind: CustomerChangeKind
+    customer_id: UUID
+    occurred_at: datetime
+    actor: str
+    reason: str = ""
+    identity: Identity | None = None
+    other_customer_id: UUID | None = None
+    evidence: str = ""

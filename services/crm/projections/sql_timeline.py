@@ -1,0 +1,224 @@
+"""The timeline's SQL, written once for SQLite and PostgreSQL.
+
+Statements use "?" placeholders and {entries}/{holders}/{merges} table names; each
+backend translates them and converts ids and times to its column types.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from services.crm.projections.timeline_store import (
+    IdentityHolder,
+    MergePointer,
+    NewEntry,
+    TimelineChange,
+    TimelineQuery,
+    TimelineRow,
+)
+
+# Merge chains are short; a longer one means corrupt pointers, not a real history.
+MAX_MERGE_DEPTH = 1_000
+
+
+class SqlTimeline:
+    """apply() and select_entries() for a TrackingRecorder with a `datastore`."""
+
+    datastore: Any
+
+    @abstractmethod
+    def _q(self, statement: str) -> str:
+        """The statement in this backend's placeholder style, with real table names."""
+
+    @abstractmethod
+    def _db_id(self, value: UUID) -> Any: ...
+
+    @abstractmethod
+    def _py_id(self, value: Any) -> UUID: ...
+
+    @abstractmethod
+    def _db_time(self, value: datetime) -> Any: ...
+
+    @abstractmethod
+    def _py_time(self, value: Any) -> datetime: ...
+
+    if TYPE_CHECKING:  # Provided by the library's tracking recorders.
+
+        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
+
+    def apply(self, changes: Sequence[TimelineChange], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            # Tracking first: on SQLite it takes the write lock before anything is read.
+            self._insert_tracking(cursor, tracking)
+            for change in changes:
+                if isinstance(change, NewEntry):
+                    self._add_entry(cursor, change, tracking.notification_id)
+                elif isinstance(change, IdentityHolder):
+                    self._move_identity(cursor, change)
+                else:
+                    self._move_merge_pointer(cursor, change)
+
+    def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
+        where = ["customer_id = ?"]
+        params: list[Any] = [self._db_id(query.customer_id)]
+        if query.channels:
+            where.append(f"channel IN ({', '.join('?' * len(query.channels))})")
+            params.extend(sorted(query.channels))
+        if query.direction:
+            where.append("direction = ?")
+            params.append(query.direction)
+        if query.start:
+            where.append("occurred_at >= ?")
+            params.append(self._db_time(query.start))
+        if query.end:
+            where.append("occurred_at < ?")
+            params.append(self._db_time(query.end))
+        if query.after:
+            where.append("(occurred_at, entry_id) < (?, ?)")
+            params += [self._db_time(query.after.occurred_at), self._db_id(query.after.entry_id)]
+        params.append(query.limit)
+        statement = (
+            "SELECT entry_id, customer_id, occurred_at, position, channel, direction, payload "
+            f"FROM {{entries}} WHERE {' AND '.join(where)} "
+            "ORDER BY occurred_at DESC, entry_id DESC LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._q(statement), params)
+            return [
+                TimelineRow(
+                    entry_id=self._py_id(row["entry_id"]),
+                    customer_id=self._py_id(row["customer_id"]),
+                    occurred_at=self._py_time(row["occurred_at"]),
+                    position=row["position"],
+                    channel=row["channel"],
+                    direction=row["direction"],
+                    payload=bytes(row["payload"]),
+                )
+                for row in cursor.fetchall()
+            ]
+
+    def _add_entry(self, cursor: Any, entry: NewEntry, position: int) -> None:
+        home = entry.origin_customer_id
+        if entry.via_identity is not None:
+            home = self._holder(cursor, entry.via_identity) or home
+        cursor.execute(
+            self._q(
+                "INSERT INTO {entries} (entry_id, customer_id, home_customer_id, "
+                "origin_customer_id, via_identity, occurred_at, position, channel, direction, "
+                "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING"
+            ),
+            (
+                self._db_id(entry.entry_id),
+                self._db_id(self._root(cursor, home)),
+                self._db_id(home),
+                self._db_id(entry.origin_customer_id),
+                None if entry.via_identity is None else self._db_id(entry.via_identity),
+                self._db_time(entry.occurred_at),
+                position,
+                entry.channel,
+                entry.direction,
+                entry.payload,
+            ),
+        )
+
+    def _move_identity(self, cursor: Any, change: IdentityHolder) -> None:
+        identity = self._db_id(change.identity_id)
+        holder = None if change.customer_id is None else self._db_id(change.customer_id)
+        cursor.execute(
+            self._q(
+                "INSERT INTO {holders} (identity_id, customer_id) VALUES (?, ?) "
+                "ON CONFLICT (identity_id) DO UPDATE SET customer_id = excluded.customer_id"
+            ),
+            (identity, holder),
+        )
+        if change.customer_id is not None:
+            self._rehome(cursor, "via_identity = ?", [identity], change.customer_id)
+            return
+        # Nobody holds it now: its entries go back to the customers they were recorded for.
+        cursor.execute(
+            self._q("SELECT DISTINCT origin_customer_id FROM {entries} WHERE via_identity = ?"),
+            (identity,),
+        )
+        for row in cursor.fetchall():
+            origin = self._py_id(row["origin_customer_id"])
+            self._rehome(
+                cursor,
+                "via_identity = ? AND origin_customer_id = ?",
+                [identity, self._db_id(origin)],
+                origin,
+            )
+
+    def _move_merge_pointer(self, cursor: Any, change: MergePointer) -> None:
+        source = self._db_id(change.source_id)
+        if change.target_id is None:
+            cursor.execute(self._q("DELETE FROM {merges} WHERE source_id = ?"), (source,))
+        else:
+            cursor.execute(
+                self._q(
+                    "INSERT INTO {merges} (source_id, target_id) VALUES (?, ?) "
+                    "ON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id"
+                ),
+                (source, self._db_id(change.target_id)),
+            )
+        owner = self._db_id(self._root(cursor, change.source_id))
+        homes = [self._db_id(home) for home in self._merged_under(cursor, change.source_id)]
+        for start in range(0, len(homes), 500):
+            batch = homes[start : start + 500]
+            cursor.execute(
+                self._q(
+                    "UPDATE {entries} SET customer_id = ? "
+                    f"WHERE home_customer_id IN ({', '.join('?' * len(batch))})"
+                ),
+                [owner, *batch],
+            )
+
+    def _rehome(self, cursor: Any, condition: str, params: list[Any], home: UUID) -> None:
+        cursor.execute(
+            self._q(
+                f"UPDATE {{entries}} SET home_customer_id = ?, customer_id = ? WHERE {condition}"
+            ),
+            [self._db_id(home), self._db_id(self._root(cursor, home)), *params],
+        )
+
+    def _holder(self, cursor: Any, identity_id: UUID) -> UUID | None:
+        cursor.execute(
+            self._q("SELECT customer_id FROM {holders} WHERE identity_id = ?"),
+            (self._db_id(identity_id),),
+        )
+        row = cursor.fetchone()
+        return (
+            None if row is None or row["customer_id"] is None else self._py_id(row["customer_id"])
+        )
+
+    def _root(self, cursor: Any, customer_id: UUID) -> UUID:
+        for _ in range(MAX_MERGE_DEPTH):
+            cursor.execute(
+                self._q("SELECT target_id FROM {merges} WHERE source_id = ?"),
+                (self._db_id(customer_id),),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return customer_id
+            customer_id = self._py_id(row["target_id"])
+        raise RuntimeError(f"merge pointers from {customer_id} do not end")
+
+    def _merged_under(self, cursor: Any, customer_id: UUID) -> Iterable[UUID]:
+        """The customer and every customer merged into it, directly or in a chain."""
+        found, frontier = [customer_id], [customer_id]
+        while frontier and len(found) < MAX_MERGE_DEPTH:
+            cursor.execute(
+                self._q(
+                    "SELECT source_id FROM {merges} "
+                    f"WHERE target_id IN ({', '.join('?' * len(frontier))})"
+                ),
+                [self._db_id(target) for target in frontier],
+            )
+            frontier = [self._py_id(row["source_id"]) for row in cursor.fetchall()]
+            found.extend(frontier)
+        return found

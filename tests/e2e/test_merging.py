@@ -1,0 +1,122 @@
+"""The identity issue's terminal story, over a real gRPC server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from crm.v1 import channel_pb2, identity_pb2, interaction_pb2
+from crm.v1 import customer_history_service_pb2 as pb
+
+from tests import random_refs
+from tests.e2e.conftest import AGENT_METADATA
+from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record
+
+
+def summaries(stub: Any, customer: str, position: int) -> list[str]:
+    page = stub.GetTimeline(
+        pb.GetTimelineRequest(customer=customer, min_position=position), timeout=10
+    )
+    return [e.interaction.summary for e in page.entries if e.WhichOneof("kind") == "interaction"]
+
+
+def test_call_and_email_become_one_customer_and_split_again(stub: Any) -> None:
+    phone = identity_pb2.Identity(phone=random_refs.phone())
+    email = identity_pb2.Identity(email=random_refs.email())
+    call = record(
+        stub,
+        pb.RecordInteractionRequest(
+            identity=phone,
+            interaction=interaction_pb2.Interaction(
+                channel=channel_pb2.CHANNEL_PHONE,
+                direction=channel_pb2.DIRECTION_INBOUND,
+                summary="call",
+            ),
+        ),
+    )
+    mail = record(
+        stub,
+        pb.RecordInteractionRequest(identity=email, interaction=email_interaction(summary="email")),
+    )
+    caller, writer = call.interaction.customer, mail.interaction.customer
+    assert caller != writer
+    before = (summaries(stub, caller, mail.commit_position), summaries(stub, writer, 0))
+
+    merged = stub.MergeCustomers(
+        pb.MergeCustomersRequest(
+            source=caller,
+            target=writer,
+            reason="same person",
+            evidence="caller confirmed the email address",
+        ),
+        metadata=AGENT_METADATA,
+    )
+    assert sorted(summaries(stub, writer, merged.commit_position)) == ["call", "email"]
+    redirected = stub.GetCustomer(pb.GetCustomerRequest(name=caller))
+    assert (redirected.customer.name, redirected.redirected_from) == (writer, caller)
+    assert list(redirected.customer.merged_from) == [caller]
+    page = stub.GetTimeline(pb.GetTimelineRequest(customer=writer), timeout=10)
+    merge_entries = [
+        e.customer_change for e in page.entries if e.WhichOneof("kind") == "customer_change"
+    ]
+    assert [(c.kind, c.other_customer, c.actor, c.evidence) for c in merge_entries] == [
+        (
+            pb.CUSTOMER_CHANGE_KIND_MERGED_FROM,
+            caller,
+            "agent:test-agent",
+            "caller confirmed the email address",
+        ),
+    ]
+
+    split = stub.UnmergeCustomer(
+        pb.UnmergeCustomerRequest(customer=caller, reason="wrong merge"), metadata=AGENT_METADATA
+    )
+    assert (summaries(stub, caller, split.commit_position), summaries(stub, writer, 0)) == before
+
+
+def test_linking_a_held_identity_names_the_holder_and_a_tombstone_cannot_merge(stub: Any) -> None:
+    phone = identity_pb2.Identity(phone=random_refs.phone())
+    held_by = record(
+        stub,
+        pb.RecordInteractionRequest(
+            identity=phone, interaction=email_interaction(channel=channel_pb2.CHANNEL_SMS)
+        ),
+    ).interaction.customer
+    other = record(
+        stub,
+        pb.RecordInteractionRequest(
+            identity=identity_pb2.Identity(email=random_refs.email()),
+            interaction=email_interaction(),
+        ),
+    ).interaction.customer
+
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.LinkIdentity(
+            pb.LinkIdentityRequest(customer=other, identity=phone), metadata=AGENT_METADATA
+        )
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.reason, error.metadata["holder"]) == (
+        grpc.StatusCode.ALREADY_EXISTS,
+        "IDENTITY_ALREADY_LINKED",
+        held_by,
+    )
+
+    stub.MergeCustomers(
+        pb.MergeCustomersRequest(source=held_by, target=other), metadata=AGENT_METADATA
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.MergeCustomers(
+            pb.MergeCustomersRequest(source=held_by, target=other), metadata=AGENT_METADATA
+        )
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.reason, error.metadata["merged_into"]) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "ALREADY_MERGED",
+        other,
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.MergeCustomers(
+            pb.MergeCustomersRequest(source=other, target=held_by), metadata=AGENT_METADATA
+        )
+    assert ErrorDetails(raised.value).fields == {"target": "CANNOT_MERGE_INTO_ITSELF"}
