@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.runner import ProjectionSupervisor, open_application
+from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 from tests.postgres_server import PostgresUnavailableError, postgres_url
 
@@ -62,9 +62,13 @@ def app(env: dict[str, str]) -> Iterator[CustomerHistory]:
 
 @pytest.fixture
 def projection(env: dict[str, str], app: CustomerHistory) -> Iterator[ProjectionSupervisor]:
-    """The projection, started after the application has created the tables."""
+    """The projections, started after the application has created the tables; the
+    timeline's supervisor is the one yielded."""
     app.timeline.max_tracking_id(app.name)
-    supervisor = ProjectionSupervisor(env, restart_delay=0.05)
-    supervisor.start()
-    yield supervisor
-    supervisor.stop()
+    app.directory.max_tracking_id(app.name)
+    supervisors = [ProjectionSupervisor(env, model, restart_delay=0.05) for model in READ_MODELS]
+    for supervisor in supervisors:
+        supervisor.start()
+    yield supervisors[0]
+    for supervisor in supervisors:
+        supervisor.stop()

@@ -24,11 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
 
     if args.command == "rebuild-projections":
-        from services.crm.projections.runner import rebuild_timeline
+        from services.crm.projections.runner import READ_MODELS, rebuild
         from services.crm.storage import eventsourcing_env
 
-        replayed = rebuild_timeline(eventsourcing_env(settings.database_url))
-        logging.getLogger("crm").info("rebuilt", extra={"fields": {"events_replayed": replayed}})
+        env = eventsourcing_env(settings.database_url)
+        for read_model in READ_MODELS:
+            replayed = rebuild(env, read_model)
+            logging.getLogger("crm").info(
+                "rebuilt",
+                extra={
+                    "fields": {
+                        "read_model": read_model.projection_class.name,
+                        "events_replayed": replayed,
+                    }
+                },
+            )
         return 0
 
     from services.crm.server import serve

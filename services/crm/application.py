@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, TrackingRecorder
 from eventsourcing.utils import EnvType
 
 from services.crm.domain.cause import Cause
@@ -37,7 +37,14 @@ from services.crm.domain.interaction import (
     InteractionRecord,
     interaction_key,
 )
+from services.crm.domain.names import name_tokens
 from services.crm.domain.profile import CustomerProfile
+from services.crm.projections.directory_store import (
+    DirectoryEntry,
+    DirectoryStore,
+    NameCursor,
+    Suggestion,
+)
 from services.crm.projections.timeline_store import TimelineQuery, TimelineStore
 from services.crm.transcoder import crm_transcoder, fingerprint, register_crm_transcodings
 
@@ -54,7 +61,7 @@ class ProjectionLaggingError(CrmError):
 
     def __init__(self, wanted: int, reached: int) -> None:
         super().__init__(
-            f"timeline is at position {reached}, not yet at {wanted}; retry shortly",
+            f"read model is at position {reached}, not yet at {wanted}; retry shortly",
             {"wanted_position": str(wanted), "reached_position": str(reached)},
         )
 
@@ -124,13 +131,17 @@ class CustomerHistory(Application[UUID]):
         self,
         env: EnvType | None = None,
         timeline: Callable[[], TimelineStore] | None = None,
+        directory: Callable[[], DirectoryStore] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """timeline opens the read model the projection writes; only readers need it."""
+        """timeline and directory open the read models the projections write; only
+        readers need them."""
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(UTC))
         self._open_timeline = timeline
+        self._open_directory = directory
         self._timeline: TimelineStore | None = None
+        self._directory: DirectoryStore | None = None
         self._entry_transcoder = crm_transcoder()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -143,6 +154,34 @@ class CustomerHistory(Application[UUID]):
                 raise RuntimeError("this CustomerHistory was built without a timeline")
             self._timeline = self._open_timeline()
         return self._timeline
+
+    @property
+    def directory(self) -> DirectoryStore:
+        if self._directory is None:
+            if self._open_directory is None:
+                raise RuntimeError("this CustomerHistory was built without a directory")
+            self._directory = self._open_directory()
+        return self._directory
+
+    def search_by_name(
+        self, name: str, limit: int, after: NameCursor | None, min_position: int, wait: float
+    ) -> list[DirectoryEntry]:
+        tokens = name_tokens(name)
+        if not tokens:
+            raise InvalidInputError.single(
+                "name", "EMPTY_SEARCH", "give at least one letter or digit to search for"
+            )
+        self.wait_for_position(min_position, wait, self.directory)
+        return self.directory.search_by_name(tokens, limit, after)
+
+    def search_by_identity(
+        self, identity: Identity, min_position: int, wait: float
+    ) -> DirectoryEntry | None:
+        self.wait_for_position(min_position, wait, self.directory)
+        return self.directory.search_by_identity(IdentityIndex.create_id(identity))
+
+    def merge_suggestions(self, limit: int) -> list[Suggestion]:
+        return self.directory.suggestions(limit)
 
     def record_interaction(
         self,
@@ -334,9 +373,13 @@ class CustomerHistory(Application[UUID]):
         ]
         return TimelinePage(entries, len(rows) > query.limit, position)
 
-    def wait_for_position(self, position: int, timeout: float) -> int:
-        """Block until the timeline includes the log up to position; return where it is."""
-        reached = self.timeline.max_tracking_id(self.name) or 0
+    def wait_for_position(
+        self, position: int, timeout: float, read_model: TrackingRecorder | None = None
+    ) -> int:
+        """Block until a read model (the timeline unless named) includes the log up to
+        position; return where it is."""
+        store = read_model or self.timeline
+        reached = store.max_tracking_id(self.name) or 0
         if position <= reached:
             return reached
         if position > self._log_end():
@@ -352,12 +395,13 @@ class CustomerHistory(Application[UUID]):
                 raise ProjectionLaggingError(position, reached)
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
-            reached = self.timeline.max_tracking_id(self.name) or 0
+            reached = store.max_tracking_id(self.name) or 0
         return reached
 
     def close(self) -> None:
-        if self._timeline is not None:
-            self._timeline.close()
+        for store in (self._timeline, self._directory):
+            if store is not None:
+                store.close()
         super().close()
 
     def _earlier_recording(self, key: str, digest: str) -> Interaction | None:

@@ -18,7 +18,7 @@ from services.crm.api.interceptors import EdgeInterceptor
 from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
-from services.crm.projections.runner import ProjectionSupervisor, open_application
+from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
@@ -34,14 +34,15 @@ class RunningService:
     server: grpc.Server
     port: int
     app: CustomerHistory
-    projection: ProjectionSupervisor
+    projections: list[ProjectionSupervisor]
     health: health.HealthServicer
     grace_seconds: float
 
     def stop(self) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(self.grace_seconds).wait()
-        self.projection.stop()
+        for projection in self.projections:
+            projection.stop()
         self.app.close()
 
 
@@ -50,9 +51,12 @@ def start_service(settings: Settings) -> RunningService:
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
     app = open_application(env)
-    app.timeline.max_tracking_id(app.name)  # Creates the read model before the projection runs.
-    projection = ProjectionSupervisor(env)
-    projection.start()
+    # Create the read models before their projections start writing them.
+    app.timeline.max_tracking_id(app.name)
+    app.directory.max_tracking_id(app.name)
+    projections = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
+    for projection in projections:
+        projection.start()
 
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
@@ -78,7 +82,7 @@ def start_service(settings: Settings) -> RunningService:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("serving", extra={"fields": {"address": settings.listen_address, "port": port}})
     return RunningService(
-        server, port, app, projection, health_servicer, settings.shutdown_grace_seconds
+        server, port, app, projections, health_servicer, settings.shutdown_grace_seconds
     )
 
 

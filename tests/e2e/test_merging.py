@@ -6,7 +6,7 @@ from typing import Any
 
 import grpc
 import pytest
-from crm.v1 import channel_pb2, identity_pb2, interaction_pb2
+from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
 from crm.v1 import customer_history_service_pb2 as pb
 
 from tests import random_refs
@@ -120,3 +120,82 @@ def test_linking_a_held_identity_names_the_holder_and_a_tombstone_cannot_merge(s
             pb.MergeCustomersRequest(source=other, target=held_by), metadata=AGENT_METADATA
         )
     assert ErrorDetails(raised.value).fields == {"target": "CANNOT_MERGE_INTO_ITSELF"}
+
+
+def test_search_finds_a_phone_in_any_spelling_and_names_page_through(stub: Any) -> None:
+    created = [
+        stub.CreateCustomer(
+            pb.CreateCustomerRequest(
+                customer=customer_pb2.Customer(display_name=f"Ada Tester {n:02d}")
+            ),
+            metadata=AGENT_METADATA,
+        )
+        for n in range(7)
+    ]
+    holder = stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=customer_pb2.Customer(
+                display_name="Phone Holder",
+                identities=[identity_pb2.Identity(phone="+44 20 7946 0958")],
+            )
+        ),
+        metadata=AGENT_METADATA,
+    )
+    position = holder.commit_position
+    for spelling in ("+44 20 7946 0958", "0044 20 7946 0958", "+442079460958"):
+        found = stub.SearchCustomers(
+            pb.SearchCustomersRequest(
+                identity=identity_pb2.Identity(phone=spelling), min_position=position
+            ),
+            timeout=10,
+        )
+        assert [c.name for c in found.customers] == [holder.customer.name]
+
+    seen, token = [], ""
+    while True:
+        page = stub.SearchCustomers(
+            pb.SearchCustomersRequest(
+                name="ada TEST", page_size=3, page_token=token, min_position=position
+            ),
+            timeout=10,
+        )
+        seen += [c.display_name for c in page.customers]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [c.customer.display_name for c in created]
+
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.SearchCustomers(pb.SearchCustomersRequest(name=" - "))
+    assert ErrorDetails(raised.value).fields == {"name": "EMPTY_SEARCH"}
+
+
+def test_merge_suggestions_name_both_customers_and_the_evidence(stub: Any) -> None:
+    first = stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=customer_pb2.Customer(
+                display_name="Grace",
+                identities=[identity_pb2.Identity(email="grace.hopper@gmail.com")],
+            )
+        ),
+        metadata=AGENT_METADATA,
+    )
+    second = stub.CreateCustomer(
+        pb.CreateCustomerRequest(
+            customer=customer_pb2.Customer(
+                display_name="Grace H",
+                identities=[identity_pb2.Identity(email="gracehopper+cobol@googlemail.com")],
+            )
+        ),
+        metadata=AGENT_METADATA,
+    )
+    stub.SearchCustomers(
+        pb.SearchCustomersRequest(name="grace", min_position=second.commit_position), timeout=10
+    )
+    suggestions = stub.ListMergeSuggestions(
+        pb.ListMergeSuggestionsRequest(), timeout=10
+    ).suggestions
+    assert [(sorted(s.customers), s.rule) for s in suggestions] == [
+        (sorted([first.customer.name, second.customer.name]), "SAME_MAILBOX")
+    ]
+    assert "gracehopper@gmail.com" in suggestions[0].evidence

@@ -26,11 +26,17 @@ StartServer = Callable[[str], ServerProcess]
 
 
 def timeline_names(stub: Any, customer: str, min_position: int = 0) -> list[str]:
-    page = stub.GetTimeline(
-        pb.GetTimelineRequest(customer=customer, page_size=500, min_position=min_position),
-        timeout=30,
-    )
-    return [entry.interaction.name for entry in page.entries]
+    """Names on the first page, retrying while the timeline catches up, as clients should."""
+    request = pb.GetTimelineRequest(customer=customer, page_size=500, min_position=min_position)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            page = stub.GetTimeline(request, timeout=30)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                raise
+            continue
+        return [entry.interaction.name for entry in page.entries]
 
 
 def test_a_restart_on_the_same_database_keeps_everything(

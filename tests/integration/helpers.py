@@ -14,7 +14,10 @@ def all_rows(app: CustomerHistory, customer_id: UUID) -> list[TimelineRow]:
 
 
 def wait_caught_up(app: CustomerHistory, timeout: float = 60.0) -> None:
-    app.wait_for_position(app.recorder.max_notification_id() or 0, timeout)
+    """Until the timeline and the directory include everything written so far."""
+    log_end = app.recorder.max_notification_id() or 0
+    app.wait_for_position(log_end, timeout)
+    app.wait_for_position(log_end, timeout, app.directory)
 
 
 def interactions(page: TimelinePage) -> list[InteractionRecord]:

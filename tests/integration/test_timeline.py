@@ -134,7 +134,7 @@ def test_a_projection_that_crashes_mid_stream_resumes_without_gaps_or_duplicates
     supervisor = ProjectionSupervisor(env, projection_class=CrashingProjection, restart_delay=0.05)
     supervisor.start()
     try:
-        wait_caught_up(app)
+        app.wait_for_position(app.recorder.max_notification_id() or 0, 60)
     finally:
         supervisor.stop()
 

@@ -30,6 +30,7 @@ from services.crm.domain.errors import InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
 from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
 from services.crm.domain.profile import CustomerProfile
+from services.crm.projections.directory_store import DirectoryEntry
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -311,3 +312,15 @@ def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChan
     if change.identity is not None:
         message.identity.CopyFrom(identity_to_proto(change.identity))
     return message
+
+
+def directory_entry_to_proto(entry: DirectoryEntry) -> customer_pb2.Customer:
+    return customer_pb2.Customer(
+        name=customer_name(entry.customer_id),
+        display_name=entry.display_name,
+        identities=[
+            identity_to_proto(Identity(IdentityKind(kind), value))
+            for kind, value in entry.identities
+        ],
+        merged_from=[customer_name(merged) for merged in entry.merged_from],
+    )

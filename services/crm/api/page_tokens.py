@@ -6,9 +6,11 @@ import base64
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from services.crm.domain.errors import InvalidInputError
+from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor
 
 
@@ -16,29 +18,60 @@ def query_fingerprint(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def encode(cursor: TimelineCursor, query: str) -> str:
-    data = {"t": cursor.occurred_at.isoformat(), "e": cursor.entry_id.hex, "q": query}
+def encode(cursor: TimelineCursor | NameCursor, query: str) -> str:
+    if isinstance(cursor, TimelineCursor):
+        data = {"t": cursor.occurred_at.isoformat(), "e": cursor.entry_id.hex, "q": query}
+    else:
+        data = {"n": cursor.sort_name, "c": cursor.customer_id.hex, "q": query}
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
 def decode(token: str, query: str) -> TimelineCursor | None:
+    """A timeline cursor from a token GetTimeline issued for the same query."""
+    data = _open(token, query)
+    if data is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(data["t"])
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        return TimelineCursor(moment.astimezone(UTC), UUID(hex=data["e"]))
+    except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
+        raise _invalid() from None
+
+
+def decode_name(token: str, query: str) -> NameCursor | None:
+    """A name cursor from a token SearchCustomers issued for the same query."""
+    data = _open(token, query)
+    if data is None:
+        return None
+    try:
+        if not isinstance(data["n"], str):
+            raise TypeError("name")
+        return NameCursor(data["n"], UUID(hex=data["c"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _invalid() from None
+
+
+def _open(token: str, query: str) -> dict[str, Any] | None:
     if not token:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        moment = datetime.fromisoformat(data["t"])
-        if moment.tzinfo is None:
-            raise ValueError("naive time")
-        cursor = TimelineCursor(moment.astimezone(UTC), UUID(hex=data["e"]))
         same_query = data["q"] == query
-    except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
-        raise InvalidInputError.single(
-            "page_token", "INVALID_PAGE_TOKEN", "not a page token this service issued"
-        ) from None
+    except (ValueError, KeyError, TypeError):
+        raise _invalid() from None
     if not same_query:
         raise InvalidInputError.single(
             "page_token",
             "PAGE_TOKEN_QUERY_MISMATCH",
-            "the page token belongs to a request with another customer or other filters",
+            "the page token belongs to a request with other parameters",
         )
-    return cursor
+    assert isinstance(data, dict)
+    return data
+
+
+def _invalid() -> InvalidInputError:
+    return InvalidInputError.single(
+        "page_token", "INVALID_PAGE_TOKEN", "not a page token this service issued"
+    )

@@ -14,6 +14,7 @@ from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
+from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor, TimelineQuery
 
 DEFAULT_PAGE_SIZE = 50
@@ -21,6 +22,10 @@ MAX_PAGE_SIZE = 500
 MAX_REQUEST_ID_CHARS = 128
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 MAX_EVIDENCE_CHARS = 500
+DEFAULT_SEARCH_PAGE_SIZE = 20
+MAX_SEARCH_PAGE_SIZE = 100
+DEFAULT_SUGGESTIONS = 50
+MAX_SUGGESTIONS = 200
 
 
 class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
@@ -152,9 +157,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         self, request: pb.GetTimelineRequest, context: grpc.ServicerContext
     ) -> pb.GetTimelineResponse:
         query, fingerprint = self._timeline_query(request)
-        remaining = context.time_remaining()
-        wait = min(self.max_read_wait_seconds, remaining if remaining is not None else float("inf"))
-        page = self.app.timeline_page(query, request.min_position, max(wait - 0.05, 0.0))
+        page = self.app.timeline_page(query, request.min_position, self._read_wait(context))
         response = pb.GetTimelineResponse(position=page.position)
         included = 0
         for entry in page.entries:
@@ -172,6 +175,66 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
                 TimelineCursor(last.occurred_at, last.entry_id), fingerprint
             )
         return response
+
+    def SearchCustomers(
+        self, request: pb.SearchCustomersRequest, context: grpc.ServicerContext
+    ) -> pb.SearchCustomersResponse:
+        problems = Violations()
+        problems.check(
+            request.page_size >= 0, "page_size", "INVALID_PAGE_SIZE", "must not be negative"
+        )
+        problems.check(
+            request.min_position >= 0, "min_position", "INVALID_POSITION", "must not be negative"
+        )
+        problems.raise_if_any()
+        wait = self._read_wait(context)
+        which = request.WhichOneof("query")
+        if which == "identity":
+            with field_prefix("identity"):
+                identity = mapping.identity_from_proto(request.identity, self.phone_region)
+            found = self.app.search_by_identity(identity, request.min_position, wait)
+            customers = [mapping.directory_entry_to_proto(found)] if found else []
+            return pb.SearchCustomersResponse(customers=customers)
+        if which != "name":
+            raise InvalidInputError.single("query", "QUERY_REQUIRED", "set name or identity")
+        limit = min(request.page_size or DEFAULT_SEARCH_PAGE_SIZE, MAX_SEARCH_PAGE_SIZE)
+        fingerprint = page_tokens.query_fingerprint("name", request.name)
+        after = page_tokens.decode_name(request.page_token, fingerprint)
+        found_page = self.app.search_by_name(
+            request.name, limit + 1, after, request.min_position, wait
+        )
+        response = pb.SearchCustomersResponse(
+            customers=[mapping.directory_entry_to_proto(entry) for entry in found_page[:limit]]
+        )
+        if len(found_page) > limit:
+            last = found_page[limit - 1]
+            response.next_page_token = page_tokens.encode(
+                NameCursor(last.sort_name, last.customer_id), fingerprint
+            )
+        return response
+
+    def ListMergeSuggestions(
+        self, request: pb.ListMergeSuggestionsRequest, context: grpc.ServicerContext
+    ) -> pb.ListMergeSuggestionsResponse:
+        if request.page_size < 0:
+            raise InvalidInputError.single("page_size", "INVALID_PAGE_SIZE", "must not be negative")
+        limit = min(request.page_size or DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)
+        return pb.ListMergeSuggestionsResponse(
+            suggestions=[
+                pb.MergeSuggestion(
+                    customers=[mapping.customer_name(s.first), mapping.customer_name(s.second)],
+                    rule=s.rule,
+                    evidence=s.evidence,
+                )
+                for s in self.app.merge_suggestions(limit)
+            ]
+        )
+
+    def _read_wait(self, context: grpc.ServicerContext) -> float:
+        """How long a read may wait for a position: the deadline, within the cap."""
+        remaining = context.time_remaining()
+        wait = min(self.max_read_wait_seconds, remaining if remaining is not None else float("inf"))
+        return max(wait - 0.05, 0.0)
 
     def _customer_and_identity(
         self, request: pb.LinkIdentityRequest | pb.UnlinkIdentityRequest

@@ -1,17 +1,23 @@
-"""Keeps the timeline projection running beside the service, and rebuilds it from zero."""
+"""Keeps the read models in step with the log beside the service, and rebuilds them."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.projection import ProjectionRunner
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
 from services.crm.application import CustomerHistory
+from services.crm.projections.directory_projection import DirectoryProjection
+from services.crm.projections.directory_store import DirectoryStore
+from services.crm.projections.postgres_directory_store import PostgresDirectoryStore
 from services.crm.projections.postgres_timeline_store import PostgresTimelineStore
+from services.crm.projections.sqlite_directory_store import SQLiteDirectoryStore
 from services.crm.projections.sqlite_timeline_store import SQLiteTimelineStore
 from services.crm.projections.timeline_projection import TimelineProjection
 from services.crm.projections.timeline_store import TimelineStore
@@ -19,41 +25,71 @@ from services.crm.projections.timeline_store import TimelineStore
 logger = logging.getLogger(__name__)
 
 
-def timeline_store_class(env: Mapping[str, str]) -> type[TimelineStore]:
-    if env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite":
-        return SQLiteTimelineStore
-    return PostgresTimelineStore
+@dataclass(frozen=True)
+class ReadModel:
+    """A projection and the store it writes, per database."""
+
+    projection_class: type[Projection[Any]]
+    sqlite_store: type[TrackingRecorder]
+    postgres_store: type[TrackingRecorder]
+
+    def store_class(self, env: Mapping[str, str]) -> type[TrackingRecorder]:
+        if env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite":
+            return self.sqlite_store
+        return self.postgres_store
+
+    def open(self, env: Mapping[str, str]) -> Any:
+        """The store, configured as the projection runner configures it."""
+        factory = InfrastructureFactory[TrackingRecorder].construct(
+            env=Environment(self.projection_class.name, dict(env))
+        )
+        return factory.tracking_recorder(self.store_class(env))
+
+
+TIMELINE = ReadModel(TimelineProjection, SQLiteTimelineStore, PostgresTimelineStore)
+DIRECTORY = ReadModel(DirectoryProjection, SQLiteDirectoryStore, PostgresDirectoryStore)
+READ_MODELS = (TIMELINE, DIRECTORY)
 
 
 def open_timeline_store(env: Mapping[str, str]) -> TimelineStore:
-    """The store the projection runner writes, configured as the runner configures it."""
-    factory = InfrastructureFactory[TimelineStore].construct(
-        env=Environment(TimelineProjection.name, dict(env))
-    )
-    return factory.tracking_recorder(timeline_store_class(env))
+    store: TimelineStore = TIMELINE.open(env)
+    return store
+
+
+def open_directory_store(env: Mapping[str, str]) -> DirectoryStore:
+    store: DirectoryStore = DIRECTORY.open(env)
+    return store
 
 
 def open_application(env: Mapping[str, str]) -> CustomerHistory:
-    """The application with its timeline read model, as the service uses it."""
-    return CustomerHistory(env=dict(env), timeline=lambda: open_timeline_store(env))
+    """The application with its read models, as the service uses it."""
+    return CustomerHistory(
+        env=dict(env),
+        timeline=lambda: open_timeline_store(env),
+        directory=lambda: open_directory_store(env),
+    )
 
 
 class ProjectionSupervisor:
-    """Follows the event log into the timeline; after an error it starts again from
+    """Follows the event log into one read model; after an error it starts again from
     the last tracked position, so nothing is skipped and nothing applied twice."""
 
     def __init__(
         self,
         env: Mapping[str, str],
-        projection_class: type[TimelineProjection] = TimelineProjection,
+        read_model: ReadModel = TIMELINE,
+        projection_class: type[Projection[Any]] | None = None,
         restart_delay: float = 1.0,
     ) -> None:
         self.env = dict(env)
-        self.projection_class = projection_class
+        self.read_model = read_model
+        self.projection_class = projection_class or read_model.projection_class
         self.restart_delay = restart_delay
         self.restarts = 0
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="timeline-projection", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"{self.projection_class.name}-projection", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -68,25 +104,28 @@ class ProjectionSupervisor:
                 self._follow_log()
             except Exception:
                 self.restarts += 1
-                logger.exception("timeline projection failed; restarting")
+                logger.exception(
+                    "projection failed; restarting",
+                    extra={"fields": {"projection": self.projection_class.name}},
+                )
                 self._stopping.wait(self.restart_delay)
 
     def _follow_log(self) -> None:
         with ProjectionRunner(
             application_class=CustomerHistory,
             projection_class=self.projection_class,
-            view_class=timeline_store_class(self.env),
+            view_class=self.read_model.store_class(self.env),
             env=self.env,
         ) as runner:
             while not self._stopping.is_set():
                 runner.run_forever(timeout=0.2)
 
 
-def rebuild_timeline(env: Mapping[str, str], batch_size: int = 500) -> int:
-    """Drop the timeline and replay the whole log into it; returns the events replayed."""
-    store = open_timeline_store(env)
+def rebuild(env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500) -> int:
+    """Drop a read model and replay the whole log into it; returns the events replayed."""
+    store = read_model.open(env)
     store.drop()
-    projection = TimelineProjection(store)
+    projection = read_model.projection_class(store)
     app = CustomerHistory(env=dict(env))
     try:
         replayed, last = 0, 0
@@ -102,3 +141,7 @@ def rebuild_timeline(env: Mapping[str, str], batch_size: int = 500) -> int:
     finally:
         app.close()
         store.close()
+
+
+def rebuild_timeline(env: Mapping[str, str]) -> int:
+    return rebuild(env, TIMELINE)

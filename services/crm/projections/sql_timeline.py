@@ -6,7 +6,6 @@ backend translates them and converts ids and times to its column types.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,28 +27,18 @@ MAX_MERGE_DEPTH = 1_000
 
 
 class SqlTimeline:
-    """apply() and select_entries() for a TrackingRecorder with a `datastore`."""
+    """apply() and select_entries() over a backend's read model (see sqlite_read_model
+    and postgres_read_model), which it must precede in the bases."""
 
     datastore: Any
 
-    @abstractmethod
-    def _q(self, statement: str) -> str:
-        """The statement in this backend's placeholder style, with real table names."""
+    if TYPE_CHECKING:  # Provided by the backend's read model and tracking recorder.
 
-    @abstractmethod
-    def _db_id(self, value: UUID) -> Any: ...
-
-    @abstractmethod
-    def _py_id(self, value: Any) -> UUID: ...
-
-    @abstractmethod
-    def _db_time(self, value: datetime) -> Any: ...
-
-    @abstractmethod
-    def _py_time(self, value: Any) -> datetime: ...
-
-    if TYPE_CHECKING:  # Provided by the library's tracking recorders.
-
+        def _q(self, statement: str) -> str: ...
+        def _db_id(self, value: UUID) -> Any: ...
+        def _py_id(self, value: Any) -> UUID: ...
+        def _db_time(self, value: datetime) -> Any: ...
+        def _py_time(self, value: Any) -> datetime: ...
         def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
 
     def apply(self, changes: Sequence[TimelineChange], tracking: Tracking) -> None:

@@ -1,0 +1,74 @@
+"""What every read model in PostgreSQL shares: tables in the configured schema,
+creation that tolerates replicas starting together, and dropping for a rebuild."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL, Composed
+
+
+class PostgresReadModel(PostgresTrackingRecorder):
+    """Subclasses name their tables in TABLES and create them with DDL, whose
+    statements may use {table} keys (schema-qualified) and {table_plain} (unqualified,
+    for index names)."""
+
+    TABLES: ClassVar[dict[str, str]]
+    DDL: ClassVar[list[str]]
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.tables = {key: _quoted(datastore.schema, name) for key, name in self.TABLES.items()}
+        plain = {f"{key}_plain": name for key, name in self.TABLES.items()}
+        self.sql_create_statements.extend(
+            Composed([SQL(statement.format(**self.tables, **plain))]) for statement in self.DDL
+        )
+
+    def create_table(self) -> None:
+        # Replicas starting together race on CREATE TABLE IF NOT EXISTS; PostgreSQL
+        # then fails all but one, and the tables exist once the winner commits.
+        for attempt in range(5):
+            try:
+                super().create_table()
+                return
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    def _q(self, statement: str) -> str:
+        return statement.format(**self.tables).replace("?", "%s")
+
+    def _db_id(self, value: UUID) -> UUID:
+        return value
+
+    def _py_id(self, value: Any) -> UUID:
+        return UUID(str(value))
+
+    def _db_time(self, value: datetime) -> datetime:
+        return value
+
+    def _py_time(self, value: Any) -> datetime:
+        assert isinstance(value, datetime)
+        return value
+
+    def close(self) -> None:
+        self.datastore.close()
+
+    def drop(self) -> None:
+        tracking = _quoted(self.datastore.schema, self.tracking_table_name)
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in (*self.tables.values(), tracking):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        self.tracking_table_exists = False
+        self.tracking_migration_previous = None
+        self.create_table()
+
+
+def _quoted(schema: str, name: str) -> str:
+    return f'"{schema.replace(chr(34), chr(34) * 2)}"."{name}"'
