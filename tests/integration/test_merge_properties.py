@@ -1,0 +1,140 @@
+"""Random sequences of interactions, links, unlinks, merges and unmerges: the
+timelines must always equal what a simple in-memory model says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.crm.application import CustomerHistory
+from services.crm.domain.errors import CrmError
+from services.crm.domain.identity import Identity
+from services.crm.domain.profile import CustomerProfile
+from services.crm.projections.timeline_store import TimelineQuery
+from tests import random_refs
+from tests.builders import AGENT, content
+from tests.integration.helpers import interactions, wait_caught_up
+
+Op = tuple[Any, ...]
+CUSTOMERS = 3
+IDENTITIES = 2
+
+operation = st.one_of(
+    st.tuples(st.just("record_via"), st.integers(0, IDENTITIES - 1)),
+    st.tuples(st.just("record_for"), st.integers(0, 5)),
+    st.tuples(st.just("link"), st.integers(0, IDENTITIES - 1), st.integers(0, 5)),
+    st.tuples(st.just("unlink"), st.integers(0, IDENTITIES - 1), st.integers(0, 5)),
+    st.tuples(st.just("merge"), st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.just("unmerge"), st.integers(0, 5)),
+)
+
+
+@dataclass
+class Model:
+    """Who holds what and who points where; an interaction belongs to the root of the
+    holder of the identity it came through, else of the customer it was recorded for."""
+
+    holder: dict[Identity, UUID | None] = field(default_factory=dict)
+    merged_into: dict[UUID, UUID | None] = field(default_factory=dict)
+    recorded: dict[UUID, tuple[UUID, Identity | None]] = field(default_factory=dict)
+
+    def root(self, customer: UUID) -> UUID:
+        while (target := self.merged_into.get(customer)) is not None:
+            customer = target
+        return customer
+
+    def owner(self, interaction: UUID) -> UUID:
+        origin, via = self.recorded[interaction]
+        held_by = self.holder.get(via) if via is not None else None
+        return self.root(held_by or origin)
+
+    def allows(self, op: Op, customers: list[UUID], identities: list[Identity]) -> bool:
+        kind = op[0]
+        if kind == "link":
+            held = self.holder.get(identities[op[1]])
+            return held is None or self.root(held) == self.root(pick(customers, op[2]))
+        if kind == "unlink":
+            held = self.holder.get(identities[op[1]])
+            return held is not None and self.root(held) == self.root(pick(customers, op[2]))
+        if kind == "merge":
+            source, target = pick(customers, op[1]), pick(customers, op[2])
+            return self.merged_into.get(source) is None and self.root(target) != source
+        if kind == "unmerge":
+            return self.merged_into.get(pick(customers, op[1])) is not None
+        return True
+
+
+def pick(customers: list[UUID], index: int) -> UUID:
+    """Customers created by first contacts join the ones ops can name."""
+    return customers[index % len(customers)]
+
+
+def apply(
+    app: CustomerHistory, model: Model, op: Op, customers: list[UUID], identities: list[Identity]
+) -> None:
+    kind = op[0]
+    if kind == "record_via":
+        identity = identities[op[1]]
+        result = app.record_interaction(identity, content(), AGENT, "")
+        if result.customer_created:
+            customers.append(result.interaction.customer_id)
+            model.holder[identity] = result.interaction.customer_id
+        model.recorded[result.interaction.id] = (result.interaction.customer_id, identity)
+    elif kind == "record_for":
+        result = app.record_interaction(pick(customers, op[1]), content(), AGENT, "")
+        model.recorded[result.interaction.id] = (model.root(pick(customers, op[1])), None)
+    elif kind == "link":
+        app.link_identity(pick(customers, op[2]), identities[op[1]], AGENT)
+        model.holder.setdefault(identities[op[1]], None)
+        if model.holder[identities[op[1]]] is None:
+            model.holder[identities[op[1]]] = model.root(pick(customers, op[2]))
+    elif kind == "unlink":
+        app.unlink_identity(pick(customers, op[2]), identities[op[1]], AGENT)
+        model.holder[identities[op[1]]] = None
+    elif kind == "merge":
+        app.merge_customers(pick(customers, op[1]), pick(customers, op[2]), "", AGENT)
+        model.merged_into[pick(customers, op[1])] = model.root(pick(customers, op[2]))
+    else:
+        app.unmerge_customer(pick(customers, op[1]), AGENT)
+        model.merged_into[pick(customers, op[1])] = None
+
+
+@pytest.mark.usefixtures("projection")
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations=st.lists(operation, min_size=1, max_size=20))
+def test_timelines_match_the_model_after_any_sequence(
+    app: CustomerHistory, operations: list[Op]
+) -> None:
+    customers = [
+        app.create_customer(CustomerProfile(f"Customer {n}"), [], AGENT, "").customer.id
+        for n in range(CUSTOMERS)
+    ]
+    identities = [Identity.email(random_refs.email()) for _ in range(IDENTITIES)]
+    model = Model()
+    for op in operations:
+        allowed = model.allows(op, customers, identities)
+        try:
+            apply(app, model, op, customers, identities)
+        except CrmError:
+            assert not allowed, f"{op} was refused but the model allows it"
+        else:
+            assert allowed, f"{op} was accepted but the model refuses it"
+
+    wait_caught_up(app)
+    for customer in {model.root(c) for c in customers}:
+        page = app.timeline_page(TimelineQuery(customer, limit=1000), 0, 5.0)
+        shown = {record.id for record in interactions(page)}
+        expected = {i for i in model.recorded if model.owner(i) == customer}
+        assert shown == expected
+    for identity, held in model.holder.items():
+        found = app.search_by_identity(identity, 0, 5.0)
+        assert (found.customer_id if found else None) == (model.root(held) if held else None)
