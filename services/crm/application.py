@@ -28,6 +28,7 @@ from services.crm.domain.errors import (
     InteractionAlreadyRecordedError,
     InvalidInputError,
     RequestIdReusedError,
+    TargetMergedIntoSourceError,
 )
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import IdentityIndex
@@ -49,6 +50,9 @@ from services.crm.projections.timeline_store import TimelineQuery, TimelineStore
 from services.crm.transcoder import crm_transcoder, fingerprint, register_crm_transcodings
 
 A = TypeVar("A")
+
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 8
 
 # Enough for a burst of first contacts from one new address to settle on one customer.
 MAX_WRITE_ATTEMPTS = 10
@@ -171,6 +175,12 @@ class CustomerHistory(Application[UUID]):
             raise InvalidInputError.single(
                 "name", "EMPTY_SEARCH", "give at least one letter or digit to search for"
             )
+        if len(name) > MAX_SEARCH_CHARS or len(tokens) > MAX_SEARCH_WORDS:
+            raise InvalidInputError.single(
+                "name",
+                "SEARCH_TOO_LONG",
+                f"at most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters",
+            )
         self.wait_for_position(min_position, wait, self.directory)
         return self.directory.search_by_name(tokens, limit, after)
 
@@ -242,9 +252,7 @@ class CustomerHistory(Application[UUID]):
             for identity in unique:
                 self._check_unclaimed(identity, Customer.create_id(key))
             customer = Customer.register(key, profile, unique, digest, cause)
-            claims = [
-                IdentityIndex(identity=i, customer_id=customer.id, cause=cause) for i in unique
-            ]
+            claims = [self._claim(identity, customer.id, cause) for identity in unique]
             try:
                 position = _position(self.save(customer, *claims))
             except IntegrityError:
@@ -306,6 +314,8 @@ class CustomerHistory(Application[UUID]):
             source = self.get_customer(source_id)
             source.check_not_merged()
             target = self._root(self.get_customer(target_id))
+            if target.id == source.id and target_id != source_id:
+                raise TargetMergedIntoSourceError(str(target_id), str(source_id))
             source.merge_into(target.id, evidence, cause)
             target.absorb(source.id, evidence, cause)
             try:
@@ -439,6 +449,14 @@ class CustomerHistory(Application[UUID]):
         if claim is not None and claim.customer_id not in (None, allowed_holder):
             holder = self._root(self.get_customer(claim.customer_id))
             raise IdentityAlreadyLinkedError(str(identity.kind), str(holder.id))
+
+    def _claim(self, identity: Identity, customer_id: UUID, cause: Cause) -> IdentityIndex:
+        """A new claim on the identity, or its released claim taken up again."""
+        claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+        if claim is None:
+            return IdentityIndex(identity=identity, customer_id=customer_id, cause=cause)
+        claim.reclaim(customer_id, cause)
+        return claim
 
     def _root(self, customer: Customer) -> Customer:
         """Follow merge pointers to the customer that is not merged into another."""

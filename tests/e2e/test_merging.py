@@ -119,6 +119,15 @@ def test_linking_a_held_identity_names_the_holder_and_a_tombstone_cannot_merge(s
         stub.MergeCustomers(
             pb.MergeCustomersRequest(source=other, target=held_by), metadata=AGENT_METADATA
         )
+    error = ErrorDetails(raised.value)
+    assert (error.code, error.reason) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "TARGET_MERGED_INTO_SOURCE",
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.MergeCustomers(
+            pb.MergeCustomersRequest(source=other, target=other), metadata=AGENT_METADATA
+        )
     assert ErrorDetails(raised.value).fields == {"target": "CANNOT_MERGE_INTO_ITSELF"}
 
 
@@ -168,6 +177,9 @@ def test_search_finds_a_phone_in_any_spelling_and_names_page_through(stub: Any) 
     with pytest.raises(grpc.RpcError) as raised:
         stub.SearchCustomers(pb.SearchCustomersRequest(name=" - "))
     assert ErrorDetails(raised.value).fields == {"name": "EMPTY_SEARCH"}
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.SearchCustomers(pb.SearchCustomersRequest(name="a " * 1500), timeout=10)
+    assert ErrorDetails(raised.value).fields == {"name": "SEARCH_TOO_LONG"}
 
 
 def test_merge_suggestions_name_both_customers_and_the_evidence(stub: Any) -> None:

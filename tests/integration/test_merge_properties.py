@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.crm.application import CustomerHistory
+from services.crm.application import ConcurrentUpdateError, CustomerHistory
 from services.crm.domain.errors import CrmError
 from services.crm.domain.identity import Identity
 from services.crm.domain.profile import CustomerProfile
@@ -25,6 +25,7 @@ CUSTOMERS = 3
 IDENTITIES = 2
 
 operation = st.one_of(
+    st.tuples(st.just("create_with"), st.integers(0, IDENTITIES - 1)),
     st.tuples(st.just("record_via"), st.integers(0, IDENTITIES - 1)),
     st.tuples(st.just("record_for"), st.integers(0, 5)),
     st.tuples(st.just("link"), st.integers(0, IDENTITIES - 1), st.integers(0, 5)),
@@ -64,6 +65,8 @@ class Model:
         if kind == "merge":
             source, target = pick(customers, op[1]), pick(customers, op[2])
             return self.merged_into.get(source) is None and self.root(target) != source
+        if kind == "create_with":
+            return self.holder.get(identities[op[1]]) is None
         if kind == "unmerge":
             return self.merged_into.get(pick(customers, op[1])) is not None
         return True
@@ -78,13 +81,21 @@ def apply(
     app: CustomerHistory, model: Model, op: Op, customers: list[UUID], identities: list[Identity]
 ) -> None:
     kind = op[0]
-    if kind == "record_via":
+    if kind == "create_with":
         identity = identities[op[1]]
+        created = app.create_customer(CustomerProfile("New"), [identity], AGENT, "").customer
+        customers.append(created.id)
+        model.holder[identity] = created.id
+    elif kind == "record_via":
+        identity = identities[op[1]]
+        holder = model.holder.get(identity)
         result = app.record_interaction(identity, content(), AGENT, "")
-        if result.customer_created:
-            customers.append(result.interaction.customer_id)
-            model.holder[identity] = result.interaction.customer_id
-        model.recorded[result.interaction.id] = (result.interaction.customer_id, identity)
+        assert result.customer_created is (holder is None)
+        if holder is None:
+            holder = result.interaction.customer_id
+            customers.append(holder)
+            model.holder[identity] = holder
+        model.recorded[result.interaction.id] = (holder, identity)
     elif kind == "record_for":
         result = app.record_interaction(pick(customers, op[1]), content(), AGENT, "")
         model.recorded[result.interaction.id] = (model.root(pick(customers, op[1])), None)
@@ -124,6 +135,8 @@ def test_timelines_match_the_model_after_any_sequence(
         allowed = model.allows(op, customers, identities)
         try:
             apply(app, model, op, customers, identities)
+        except ConcurrentUpdateError:
+            raise
         except CrmError:
             assert not allowed, f"{op} was refused but the model allows it"
         else:

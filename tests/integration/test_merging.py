@@ -17,6 +17,7 @@ from services.crm.domain.errors import (
     IdentityAlreadyLinkedError,
     InvalidInputError,
     NotMergedError,
+    TargetMergedIntoSourceError,
 )
 from services.crm.domain.identity import Identity
 from services.crm.projections.timeline_store import TimelineQuery
@@ -112,7 +113,7 @@ def test_merges_that_make_no_sense_are_refused(app: CustomerHistory) -> None:
     app.merge_customers(caller, writer, "", AGENT)
     with pytest.raises(AlreadyMergedError):
         app.merge_customers(caller, writer, "", AGENT)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(TargetMergedIntoSourceError):
         app.merge_customers(writer, caller, "", AGENT)  # caller redirects to writer itself
     with pytest.raises(NotMergedError):
         app.unmerge_customer(writer, AGENT)
@@ -156,6 +157,10 @@ def test_concurrent_merges_and_writes_lose_no_interaction(app: CustomerHistory) 
             future.result()
 
     assert len(timeline(app, writer)) == 2 + 80
+    app.unmerge_customer(caller, AGENT)
+    by_phone = {f"w{n}-{i}" for n in range(1, 8, 2) for i in range(10)}
+    assert set(timeline(app, caller)) == by_phone | {"call"}
+    assert len(timeline(app, writer)) == 41
 
 
 def test_the_timeline_rebuilt_after_merges_equals_the_live_one(
@@ -177,3 +182,13 @@ def test_the_timeline_rebuilt_after_merges_equals_the_live_one(
     rebuild_timeline(env)
 
     assert [all_rows(app, caller), all_rows(app, writer)] == live
+
+
+def test_a_freed_identity_can_be_given_to_a_new_customer(app: CustomerHistory) -> None:
+    from services.crm.domain.profile import CustomerProfile
+
+    email = Identity.email(random_refs.email())
+    first = app.create_customer(CustomerProfile("First"), [email], AGENT, "").customer
+    app.unlink_identity(first.id, email, AGENT)
+    second = app.create_customer(CustomerProfile("Second"), [email], AGENT, "").customer
+    assert app.find_customer(email).id == second.id

@@ -48,3 +48,14 @@ def test_a_forged_token_is_refused(token: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
         page_tokens.decode(token, "q1")
     assert raised.value.reason == "INVALID_PAGE_TOKEN"
+
+
+@pytest.mark.parametrize("name", ["a\u0000b", "\ud800", "x" * 5000, 7])
+def test_a_forged_name_cursor_is_refused(name: object) -> None:
+    import base64
+    import json
+
+    data = json.dumps({"n": name, "c": "0" * 32, "q": "q1"}).encode()
+    with pytest.raises(InvalidInputError) as raised:
+        page_tokens.decode_name(base64.urlsafe_b64encode(data).decode(), "q1")
+    assert raised.value.reason == "INVALID_PAGE_TOKEN"

@@ -34,6 +34,7 @@ _CODES: list[tuple[type[errors.CrmError], int]] = [
     (errors.IdentityNotLinkedError, code_pb2.FAILED_PRECONDITION),
     (errors.AlreadyMergedError, code_pb2.FAILED_PRECONDITION),
     (errors.NotMergedError, code_pb2.FAILED_PRECONDITION),
+    (errors.TargetMergedIntoSourceError, code_pb2.FAILED_PRECONDITION),
     (errors.InteractionAlreadyRecordedError, code_pb2.ALREADY_EXISTS),
     (ProjectionLaggingError, code_pb2.UNAVAILABLE),
     (ConcurrentUpdateError, code_pb2.ABORTED),

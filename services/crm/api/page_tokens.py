@@ -13,6 +13,8 @@ from services.crm.domain.errors import InvalidInputError
 from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor
 
+MAX_NAME_CHARS = 1_000
+
 
 def query_fingerprint(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
@@ -46,10 +48,14 @@ def decode_name(token: str, query: str) -> NameCursor | None:
     if data is None:
         return None
     try:
-        if not isinstance(data["n"], str):
-            raise TypeError("name")
-        return NameCursor(data["n"], UUID(hex=data["c"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        name, customer = data["n"], data["c"]
+        if not isinstance(name, str) or len(name) > MAX_NAME_CHARS or "\0" in name:
+            raise ValueError("name")
+        name.encode()  # Lone surrogates cannot be stored or compared.
+        if not isinstance(customer, str) or len(customer) != 32:
+            raise ValueError("customer")
+        return NameCursor(name, UUID(hex=customer))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeEncodeError):
         raise _invalid() from None
 
 

@@ -155,3 +155,15 @@ class NotMergedError(CrmError):
             f"customer {customer_id} is not merged into another",
             {"customer": f"customers/{customer_id}"},
         )
+
+
+class TargetMergedIntoSourceError(CrmError):
+    """The target redirects to the source already: merging would make a cycle."""
+
+    reason = "TARGET_MERGED_INTO_SOURCE"
+
+    def __init__(self, target_id: str, source_id: str) -> None:
+        super().__init__(
+            f"customer {target_id} was merged into customer {source_id}; unmerge it first",
+            {"target": f"customers/{target_id}", "source": f"customers/{source_id}"},
+        )

@@ -51,7 +51,7 @@ class DirectoryProjection(Projection[DirectoryStore]):
         if isinstance(event, Customer.MergedInto):
             return [CustomerMerged(event.originator_id, event.target_id)]
         if isinstance(event, Customer.Unmerged):
-            return [CustomerMerged(event.originator_id, None)]
+            return [CustomerMerged(event.originator_id, None, event.former_target_id)]
         return []
 
 

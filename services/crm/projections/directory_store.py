@@ -36,8 +36,11 @@ class IdentityHeld:
 
 @dataclass(frozen=True)
 class CustomerMerged:
+    """customer_id now points at merged_into; None after an unmerge from split_from."""
+
     customer_id: UUID
     merged_into: UUID | None
+    split_from: UUID | None = None
 
 
 DirectoryChange = CustomerListed | IdentityHeld | CustomerMerged

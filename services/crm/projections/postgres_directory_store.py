@@ -15,6 +15,7 @@ class PostgresDirectoryStore(SqlDirectory, PostgresReadModel, DirectoryStore):
         "tokens": "directory_name_tokens",
         "identities": "directory_identities",
         "mentions": "directory_mentions",
+        "separations": "directory_separations",
     }
     # Byte-order collation, so prefix ranges and name order match SQLite's.
     DDL: ClassVar[list[str]] = [
@@ -22,7 +23,8 @@ class PostgresDirectoryStore(SqlDirectory, PostgresReadModel, DirectoryStore):
         'display_name text NOT NULL, sort_name text COLLATE "C" NOT NULL, merged_into uuid)',
         "CREATE INDEX IF NOT EXISTS {customers_plain}_by_name "
         "ON {customers} (sort_name, customer_id)",
-        "CREATE INDEX IF NOT EXISTS {customers_plain}_by_merge ON {customers} (merged_into)",
+        "CREATE INDEX IF NOT EXISTS {customers_plain}_by_merge_target ON {customers} (merged_into) "
+        "WHERE merged_into IS NOT NULL",
         'CREATE TABLE IF NOT EXISTS {tokens} (token text COLLATE "C" NOT NULL, '
         "customer_id uuid NOT NULL, PRIMARY KEY (token, customer_id))",
         "CREATE TABLE IF NOT EXISTS {identities} (identity_id uuid PRIMARY KEY, "
@@ -35,6 +37,8 @@ class PostgresDirectoryStore(SqlDirectory, PostgresReadModel, DirectoryStore):
         "CREATE TABLE IF NOT EXISTS {mentions} (identity_key text NOT NULL, "
         "customer_id uuid NOT NULL, attribute text NOT NULL, "
         "PRIMARY KEY (identity_key, customer_id))",
+        "CREATE TABLE IF NOT EXISTS {separations} (first_id uuid NOT NULL, "
+        "second_id uuid NOT NULL, PRIMARY KEY (first_id, second_id))",
     ]
 
     def _explain(self, statement: str) -> str:

@@ -137,6 +137,8 @@ def rebuild(env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500
                 projection.process_event(event, Tracking(app.name, notification.id))
             replayed += len(notifications)
             last = notifications[-1].id
+        if isinstance(store, DirectoryStore):
+            store.refresh_statistics()  # After a bulk load, before the first search.
         return replayed
     finally:
         app.close()

@@ -34,13 +34,14 @@ _MENTIONED = (
     "m.attribute AS attribute FROM {mentions} m "
     "JOIN {identities} i ON i.identity_key = m.identity_key WHERE i.customer_id IS NOT NULL"
 )
+# Starts from customers sharing a name, so a big company domain is not self-joined.
 _SAME_NAME_AND_DOMAIN = (
-    "SELECT a.customer_id AS first, b.customer_id AS second, a.domain AS domain, "
-    "ca.display_name AS name FROM {identities} a JOIN {identities} b "
-    "ON a.domain = b.domain AND a.identity_id < b.identity_id "
-    "JOIN {customers} ca ON ca.customer_id = a.customer_id "
-    "JOIN {customers} cb ON cb.customer_id = b.customer_id "
-    "WHERE ca.sort_name = cb.sort_name AND ca.sort_name <> ''"
+    "SELECT ca.customer_id AS first, cb.customer_id AS second, a.domain AS domain, "
+    "ca.display_name AS name FROM {customers} ca JOIN {customers} cb "
+    "ON cb.sort_name = ca.sort_name AND ca.customer_id < cb.customer_id "
+    "JOIN {identities} a ON a.customer_id = ca.customer_id "
+    "JOIN {identities} b ON b.customer_id = cb.customer_id AND b.domain = a.domain "
+    "WHERE ca.sort_name <> '' AND a.domain IS NOT NULL"
 )
 
 
@@ -104,6 +105,11 @@ class SqlDirectory:
     def suggestions(self, limit: int) -> list[Suggestion]:
         found: dict[frozenset[UUID], Suggestion] = {}
         with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._q("SELECT first_id, second_id FROM {separations}"))
+            separated = {
+                frozenset((self._py_id(row["first_id"]), self._py_id(row["second_id"])))
+                for row in cursor.fetchall()
+            }
             for statement, explain in (
                 (_SAME_MAILBOX, _mailbox_evidence),
                 (_MENTIONED, _mention_evidence),
@@ -114,7 +120,7 @@ class SqlDirectory:
                     first = self._root(cursor, self._py_id(row["first"]))
                     second = self._root(cursor, self._py_id(row["second"]))
                     pair = frozenset((first, second))
-                    if first != second and pair not in found:
+                    if first != second and pair not in found and pair not in separated:
                         rule, evidence = explain(row)
                         low, high = sorted(pair)
                         found[pair] = Suggestion(low, high, rule, evidence)
@@ -123,12 +129,17 @@ class SqlDirectory:
     def _name_search(
         self, tokens: Sequence[str], limit: int, after: NameCursor | None
     ) -> tuple[str, list[Any]]:
-        where = ["c.merged_into IS NULL"]
-        params: list[Any] = []
-        for token in tokens:
+        # Driven by the longest word's token range, as longer prefixes match fewer
+        # names; CROSS JOIN keeps SQLite from starting at the customers table instead
+        # (PostgreSQL plans it as an ordinary join).
+        first, *others = sorted(tokens, key=len, reverse=True)
+        where = ["t.token >= ?", "t.token < ?", "c.customer_id = t.customer_id"]
+        where.append("c.merged_into IS NULL")
+        params: list[Any] = [first, first + _END]
+        for token in others:
             where.append(
-                "c.customer_id IN (SELECT t.customer_id FROM {tokens} t "
-                "WHERE t.token >= ? AND t.token < ?)"
+                "c.customer_id IN (SELECT o.customer_id FROM {tokens} o "
+                "WHERE o.token >= ? AND o.token < ?)"
             )
             params += [token, token + _END]
         if after is not None:
@@ -136,8 +147,8 @@ class SqlDirectory:
             params += [after.sort_name, self._db_id(after.customer_id)]
         params.append(limit)
         statement = (
-            f"SELECT c.customer_id FROM {{customers}} c WHERE {' AND '.join(where)} "
-            "ORDER BY c.sort_name, c.customer_id LIMIT ?"
+            "SELECT DISTINCT c.customer_id, c.sort_name FROM {tokens} t CROSS JOIN {customers} c "
+            f"WHERE {' AND '.join(where)} ORDER BY c.sort_name, c.customer_id LIMIT ?"
         )
         return statement, params
 
@@ -204,6 +215,15 @@ class SqlDirectory:
             self._q("UPDATE {customers} SET merged_into = ? WHERE customer_id = ?"),
             (target, self._db_id(merged.customer_id)),
         )
+        if merged.split_from is not None:
+            # An agent split these two on purpose: never suggest merging them again.
+            cursor.execute(
+                self._q(
+                    "INSERT INTO {separations} (first_id, second_id) VALUES (?, ?) "
+                    "ON CONFLICT (first_id, second_id) DO NOTHING"
+                ),
+                tuple(self._db_id(c) for c in sorted((merged.customer_id, merged.split_from))),
+            )
 
     def _root(self, cursor: Any, customer_id: UUID) -> UUID:
         for _ in range(MAX_MERGE_DEPTH):

@@ -16,12 +16,14 @@ class SQLiteDirectoryStore(SqlDirectory, SQLiteReadModel, DirectoryStore):
         "tokens": "directory_name_tokens",
         "identities": "directory_identities",
         "mentions": "directory_mentions",
+        "separations": "directory_separations",
     }
     DDL: ClassVar[list[str]] = [
         "CREATE TABLE IF NOT EXISTS {customers} (customer_id TEXT PRIMARY KEY, "
         "display_name TEXT NOT NULL, sort_name TEXT NOT NULL, merged_into TEXT)",
         "CREATE INDEX IF NOT EXISTS {customers}_by_name ON {customers} (sort_name, customer_id)",
-        "CREATE INDEX IF NOT EXISTS {customers}_by_merge ON {customers} (merged_into)",
+        "CREATE INDEX IF NOT EXISTS {customers}_by_merge_target ON {customers} (merged_into) "
+        "WHERE merged_into IS NOT NULL",
         "CREATE TABLE IF NOT EXISTS {tokens} (token TEXT NOT NULL, customer_id TEXT NOT NULL, "
         "PRIMARY KEY (token, customer_id)) WITHOUT ROWID",
         "CREATE TABLE IF NOT EXISTS {identities} (identity_id TEXT PRIMARY KEY, "
@@ -34,6 +36,8 @@ class SQLiteDirectoryStore(SqlDirectory, SQLiteReadModel, DirectoryStore):
         "CREATE TABLE IF NOT EXISTS {mentions} (identity_key TEXT NOT NULL, "
         "customer_id TEXT NOT NULL, attribute TEXT NOT NULL, "
         "PRIMARY KEY (identity_key, customer_id))",
+        "CREATE TABLE IF NOT EXISTS {separations} (first_id TEXT NOT NULL, "
+        "second_id TEXT NOT NULL, PRIMARY KEY (first_id, second_id))",
     ]
 
     def _explain(self, statement: str) -> str:
