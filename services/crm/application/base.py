@@ -1,0 +1,188 @@
+"""The application's wiring: event store, read models, shared lookups."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, Recording, TrackingRecorder
+from eventsourcing.utils import EnvType
+
+from services.crm.application.results import (
+    CustomerView,
+    ProjectionLaggingError,
+)
+from services.crm.domain.cause import Cause
+from services.crm.domain.customer import Customer
+from services.crm.domain.errors import (
+    CustomerNotFoundError,
+    IdentityAlreadyLinkedError,
+    InvalidInputError,
+)
+from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import IdentityIndex
+from services.crm.domain.interaction import (
+    Interaction,
+    InteractionRecord,
+)
+from services.crm.projections.directory_store import (
+    DirectoryStore,
+)
+from services.crm.projections.timeline_store import TimelineStore
+from services.crm.transcoder import crm_transcoder, register_crm_transcodings
+
+A = TypeVar("A")
+
+# Enough for a burst of first contacts from one new address to settle on one customer.
+MAX_WRITE_ATTEMPTS = 10
+
+
+class CustomerHistoryBase(Application[UUID]):
+    """The application's wiring and the lookups every use case shares."""
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        timeline: Callable[[], TimelineStore] | None = None,
+        directory: Callable[[], DirectoryStore] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """timeline and directory open the read models the projections write; only
+        readers need them."""
+        super().__init__(env)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._open_timeline = timeline
+        self._open_directory = directory
+        self._timeline: TimelineStore | None = None
+        self._directory: DirectoryStore | None = None
+        self._entry_transcoder = crm_transcoder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        register_crm_transcodings(transcoder)
+
+    @property
+    def timeline(self) -> TimelineStore:
+        if self._timeline is None:
+            if self._open_timeline is None:
+                raise RuntimeError("this CustomerHistory was built without a timeline")
+            self._timeline = self._open_timeline()
+        return self._timeline
+
+    @property
+    def directory(self) -> DirectoryStore:
+        if self._directory is None:
+            if self._open_directory is None:
+                raise RuntimeError("this CustomerHistory was built without a directory")
+            self._directory = self._open_directory()
+        return self._directory
+
+    def get_customer(self, customer_id: UUID) -> Customer:
+        """The customer aggregate itself, which may be a merged tombstone."""
+        customer = self._find(Customer, customer_id)
+        if customer is None:
+            raise CustomerNotFoundError(str(customer_id))
+        return customer
+
+    def view_customer(self, customer_id: UUID) -> CustomerView:
+        """The customer a name stands for now, following merges."""
+        named = self.get_customer(customer_id)
+        root = self._root(named)
+        identities = list(root.identities)
+        merged_from: list[UUID] = []
+        pending = list(root.absorbed)
+        while pending:
+            absorbed = self.get_customer(pending.pop(0))
+            merged_from.append(absorbed.id)
+            identities.extend(absorbed.identities)
+            pending.extend(absorbed.absorbed)
+        redirected = named.id if named.id != root.id else None
+        return CustomerView(root, tuple(identities), tuple(merged_from), redirected)
+
+    def wait_for_position(
+        self, position: int, timeout: float, read_model: TrackingRecorder | None = None
+    ) -> int:
+        """Block until a read model (the timeline unless named) includes the log up to
+        position; return where it is."""
+        store = read_model or self.timeline
+        reached = store.max_tracking_id(self.name) or 0
+        if position <= reached:
+            return reached
+        if position > self._log_end():
+            raise InvalidInputError.single(
+                "min_position",
+                "POSITION_BEYOND_LOG",
+                "no write has been committed at this position",
+            )
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while reached < position:
+            if time.monotonic() >= deadline:
+                raise ProjectionLaggingError(position, reached)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+            reached = store.max_tracking_id(self.name) or 0
+        return reached
+
+    def close(self) -> None:
+        for store in (self._timeline, self._directory):
+            if store is not None:
+                store.close()
+        super().close()
+
+    def _check_unclaimed(self, identity: Identity, allowed_holder: UUID | None) -> None:
+        claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+        if claim is not None and claim.customer_id not in (None, allowed_holder):
+            holder = self._root(self.get_customer(claim.customer_id))
+            raise IdentityAlreadyLinkedError(str(identity.kind), str(holder.id))
+
+    def _claim(self, identity: Identity, customer_id: UUID, cause: Cause) -> IdentityIndex:
+        """A new claim on the identity, or its released claim taken up again."""
+        claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
+        if claim is None:
+            return IdentityIndex(identity=identity, customer_id=customer_id, cause=cause)
+        claim.reclaim(customer_id, cause)
+        return claim
+
+    def _root(self, customer: Customer) -> Customer:
+        """Follow merge pointers to the customer that is not merged into another."""
+        while customer.merged_into is not None:
+            customer = self.get_customer(customer.merged_into)
+        return customer
+
+    def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def _log_end(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def write_attempts() -> Iterator[int]:
+    """Retry slots with a short, jittered pause between them, so racing writers spread out."""
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        yield attempt
+
+
+def interaction_record(interaction: Interaction) -> InteractionRecord:
+    return InteractionRecord(
+        id=interaction.id,
+        customer_id=interaction.customer_id,
+        content=interaction.content,
+        identity=interaction.identity,
+        recorded_by=interaction.recorded_by,
+        recorded_at=interaction.created_on,
+    )
+
+
+def commit_position(recordings: list[Recording[UUID]]) -> int:
+    return max(recording.notification.id for recording in recordings)

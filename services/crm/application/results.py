@@ -1,0 +1,81 @@
+"""What the use cases return, and the errors only they raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from services.crm.domain.customer import Customer
+from services.crm.domain.customer_change import CustomerChange
+from services.crm.domain.errors import (
+    CrmError,
+)
+from services.crm.domain.identity import Identity
+from services.crm.domain.interaction import (
+    InteractionRecord,
+)
+
+
+class ProjectionLaggingError(CrmError):
+    """The timeline has not caught up with the requested position in time."""
+
+    reason = "PROJECTION_LAGGING"
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(
+            f"read model is at position {reached}, not yet at {wanted}; retry shortly",
+            {"wanted_position": str(wanted), "reached_position": str(reached)},
+        )
+
+
+class ConcurrentUpdateError(CrmError):
+    """Other writers kept winning the race; the caller may retry."""
+
+    reason = "CONCURRENT_UPDATE"
+
+    def __init__(self) -> None:
+        super().__init__("too many concurrent writers; retry the request")
+
+
+@dataclass(frozen=True)
+class RecordedResult:
+    interaction: InteractionRecord
+    position: int
+    customer_created: bool
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer as agents see it: merged customers' identities included, and which
+    customer a request named if it was redirected here from a merged one."""
+
+    customer: Customer
+    identities: tuple[Identity, ...]
+    merged_from: tuple[UUID, ...]
+    redirected_from: UUID | None = None
+
+    @property
+    def id(self) -> UUID:
+        return self.customer.id
+
+
+@dataclass(frozen=True)
+class CustomerResult:
+    customer: CustomerView
+    position: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    entry_id: UUID
+    item: InteractionRecord | CustomerChange
+    position: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    has_more: bool
+    position: int
