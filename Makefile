@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 GEN := gen/python
 PROTOS := $(wildcard proto/crm/v1/*.proto)
 GENERATED := $(GEN)/crm/v1/.stamp
+DEPS := gen/proto-deps
+GOOGLEAPIS = $(shell $(PY) -c "import google.api.annotations_pb2 as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__file__))))")
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
 
@@ -34,9 +36,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# google/api/*.proto come from the pinned googleapis-common-protos wheel; copied
+# under gen/ so that buf sees them too (it cannot fetch them from its registry here).
 $(GENERATED): $(INSTALLED) $(PROTOS)
-	rm -rf $(GEN) && mkdir -p $(GEN)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iproto \
+	rm -rf gen && mkdir -p $(GEN) $(DEPS)/google/api
+	cp $(GOOGLEAPIS)/google/api/annotations.proto $(GOOGLEAPIS)/google/api/http.proto $(DEPS)/google/api/
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iproto -I$(DEPS) \
 		--python_out=$(GEN) --grpc_python_out=$(GEN) \
 		--mypy_out=$(GEN) --mypy_grpc_out=$(GEN) $(PROTOS)
 	touch $@
