@@ -1,0 +1,155 @@
+"""The gateway application: one handler that routes every request by the HTTP rules."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+from crm.v1 import customer_history_service_pb2
+from google.protobuf import message_factory
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from services.gateway.config import GatewaySettings
+from services.gateway.errors import error_body, from_rpc_error
+from services.gateway.routes import Route, routes_of
+from services.gateway.transcoding import BadRequestError, build_request, to_json
+
+SERVICE = customer_history_service_pb2.DESCRIPTOR.services_by_name["CustomerHistoryService"]
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    routes = routes_of(SERVICE)
+    channel: dict[str, grpc.aio.Channel] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        channel["crm"] = grpc.aio.insecure_channel(settings.crm_address)
+        try:
+            yield
+        finally:
+            await channel["crm"].close()
+
+    async def handle(request: Request) -> Response:
+        matched = [(route, route.pattern.match(request.url.path)) for route in routes]
+        candidates = [(route, match) for route, match in matched if match]
+        if not candidates:
+            return _error(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+        chosen = [(r, m) for r, m in candidates if r.http_method == request.method]
+        if not chosen:
+            allowed = ", ".join(sorted({r.http_method for r, _ in candidates}))
+            return _error(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"use {allowed} on this path",
+                405,
+                {"Allow": allowed},
+            )
+        route, match = chosen[0]
+        actor = _actor(request, settings)
+        if actor is None:
+            return _error(grpc.StatusCode.UNAUTHENTICATED, "send 'Authorization: ApiKey KEY'")
+        try:
+            body = await _json_body(request, settings.max_body_bytes)
+            path_values = {name: match.group(f"v{i}") for i, name in enumerate(route.variables)}
+            message = build_request(
+                route,
+                _input_class(route),
+                path_values,
+                list(request.query_params.multi_items()),
+                body,
+            )
+        except BadRequestError as error:
+            return _error(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        except _TooLargeError:
+            limit = settings.max_body_bytes
+            return _error(grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413)
+        return await _call(channel["crm"], route, message, actor, request, settings)
+
+    return Starlette(
+        routes=[
+            StarletteRoute(
+                "/{path:path}", handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]
+            )
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _call(
+    channel: grpc.aio.Channel,
+    route: Route,
+    message: Any,
+    actor: str,
+    request: Request,
+    settings: GatewaySettings,
+) -> Response:
+    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    stub = channel.unary_unary(
+        route.rpc_path,
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=_output_class(route).FromString,
+    )
+    try:
+        reply = await stub(
+            message,
+            timeout=settings.deadline_seconds,
+            metadata=(("x-crm-actor", actor), ("x-request-id", request_id)),
+        )
+    except grpc.aio.AioRpcError as error:
+        status, body = from_rpc_error(error)
+        return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+    return JSONResponse(to_json(reply), headers={"x-request-id": request_id})
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLargeError
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _TooLargeError
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("the request body is not valid JSON") from None
+
+
+def _actor(request: Request, settings: GatewaySettings) -> str | None:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "apikey":
+        return settings.api_keys.get(credential.strip())
+    return None
+
+
+def _input_class(route: Route) -> Any:
+    return message_factory.GetMessageClass(route.method.input_type)
+
+
+def _output_class(route: Route) -> Any:
+    return message_factory.GetMessageClass(route.method.output_type)
+
+
+def _error(
+    code: grpc.StatusCode,
+    message: str,
+    http_status: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An error from the gateway itself; http_status overrides the code's own mapping
+    where HTTP has a more exact answer (405, 413)."""
+    status, body = error_body(code, message, http_status=http_status)
+    return JSONResponse(body, status_code=status, headers=headers)

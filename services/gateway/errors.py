@@ -1,0 +1,55 @@
+"""gRPC statuses as HTTP errors, as google/rpc/code.proto maps them, in Google's JSON form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from grpc_status import rpc_status
+
+HTTP_STATUS = {
+    grpc.StatusCode.OK: 200,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNKNOWN: 500,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DATA_LOSS: 500,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+}
+
+
+def error_body(
+    code: grpc.StatusCode,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    http_status: int | None = None,
+) -> tuple[int, dict[str, Any]]:
+    status = http_status or HTTP_STATUS.get(code, 500)
+    return status, {
+        "error": {
+            "code": status,
+            "message": message,
+            "status": code.name,
+            "details": details or [],
+        }
+    }
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, dict[str, Any]]:
+    """The CRM's status with its ErrorInfo and field violations, as JSON."""
+    details: list[dict[str, Any]] = []
+    status = rpc_status.from_call(error)
+    if status is not None:
+        details = [json_format.MessageToDict(detail) for detail in status.details]
+    return error_body(error.code(), error.details() or error.code().name, details)

@@ -1,0 +1,115 @@
+"""HTTP/JSON through the gateway to a real CRM server and database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from services.crm.server import RunningService
+from services.gateway.app import create_app
+from services.gateway.config import GatewaySettings
+from tests import random_refs
+
+KEY = {"Authorization": "ApiKey test-key"}
+
+
+@pytest.fixture
+def http(service: RunningService) -> Iterator[TestClient]:
+    settings = GatewaySettings(
+        crm_address=f"127.0.0.1:{service.port}", api_keys={"test-key": "agent:http-test"}
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def record_email(http: TestClient, email: str, summary: str) -> dict[str, Any]:
+    response = http.post(
+        "/v1/interactions:record",
+        headers=KEY,
+        json={
+            "identity": {"email": email},
+            "interaction": {
+                "channel": "CHANNEL_EMAIL",
+                "direction": "DIRECTION_INBOUND",
+                "summary": summary,
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_record_and_read_a_timeline_over_http(http: TestClient) -> None:
+    recorded = record_email(http, random_refs.email(), "Where is my order?")
+    customer = recorded["interaction"]["customer"]
+    assert recorded["interaction"]["recordedBy"] == "agent:http-test"
+
+    timeline = http.get(
+        f"/v1/{customer}/timeline",
+        params={"minPosition": recorded["commitPosition"], "channels": "CHANNEL_EMAIL"},
+        headers=KEY,
+    )
+
+    assert timeline.status_code == 200, timeline.text
+    assert [e["interaction"]["summary"] for e in timeline.json()["entries"]] == [
+        "Where is my order?"
+    ]
+
+
+def test_nested_query_parameters_fill_nested_fields(http: TestClient) -> None:
+    email = random_refs.email()
+    recorded = record_email(http, email, "hello")
+    found = http.get(
+        "/v1/customers:findByIdentity", params={"identity.email": email.upper()}, headers=KEY
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["customer"]["name"] == recorded["interaction"]["customer"]
+
+
+def test_errors_carry_the_status_the_reason_and_the_field(http: TestClient) -> None:
+    response = http.post(
+        "/v1/interactions:record", headers=KEY, json={"identity": {"email": "nope"}}
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
+    info = next(d for d in error["details"] if d["@type"].endswith("ErrorInfo"))
+    assert info["reason"] == "INVALID_EMAIL"
+    bad = next(d for d in error["details"] if d["@type"].endswith("BadRequest"))
+    assert {v["field"] for v in bad["fieldViolations"]} >= {"identity.email"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("POST", "/v1/interactions:record", {"content": b"{not json"}, 400),
+        ("POST", "/v1/interactions:record", {"json": {"nonsense": 1}}, 400),
+        ("POST", "/v1/interactions:record", {"json": {"interaction": {"channel": 3.5}}}, 400),
+        ("POST", "/v1/interactions:record", {"json": ["a list"]}, 400),
+        ("POST", "/v1/interactions:record", {"content": b" " * (2 * 1024 * 1024)}, 413),
+        ("GET", "/v1/customers:search", {"params": {"bogus": "1"}}, 400),
+        ("GET", "/v1/nowhere", {}, 404),
+        ("DELETE", "/v1/customers:search", {}, 405),
+        ("GET", "/v1/customers/not-a-uuid", {}, 400),
+    ],
+)
+def test_bad_http_requests_get_a_clear_4xx(
+    http: TestClient,
+    method: str,
+    path: str,
+    kwargs: dict[str, Any],
+    status: int,
+) -> None:
+    response = http.request(method, path, headers=KEY, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == status
+
+
+def test_requests_without_a_known_key_are_401(http: TestClient) -> None:
+    for headers in ({}, {"Authorization": "ApiKey wrong"}, {"Authorization": "Bearer x"}):
+        response = http.get("/v1/mergeSuggestions", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["error"]["status"] == "UNAUTHENTICATED"
