@@ -16,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
+from services.gateway.auth import caller_from
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import error_body, from_rpc_error
+from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
 from services.gateway.transcoding import BadRequestError, build_request, to_json
 
@@ -51,9 +53,19 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 {"Allow": allowed},
             )
         route, match = chosen[0]
-        actor = _actor(request, settings)
-        if actor is None:
-            return _error(grpc.StatusCode.UNAUTHENTICATED, "send 'Authorization: ApiKey KEY'")
+        caller = caller_from(
+            request.headers.get("authorization", ""), dict(settings.api_keys), settings.jwt_secret
+        )
+        if caller is None:
+            return _error(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "send 'Authorization: Bearer JWT' or 'Authorization: ApiKey KEY'",
+            )
+        if not may_call(caller.role, route.method.name):
+            return _error(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"role {caller.role} may not call {route.method.name}",
+            )
         try:
             body = await _json_body(request, settings.max_body_bytes)
             path_values = {name: match.group(f"v{i}") for i, name in enumerate(route.variables)}
@@ -69,7 +81,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         except _TooLargeError:
             limit = settings.max_body_bytes
             return _error(grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413)
-        return await _call(channel["crm"], route, message, actor, request, settings)
+        return await _call(channel["crm"], route, message, caller.actor, request, settings)
 
     return Starlette(
         routes=[
@@ -126,13 +138,6 @@ async def _json_body(request: Request, limit: int) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequestError("the request body is not valid JSON") from None
-
-
-def _actor(request: Request, settings: GatewaySettings) -> str | None:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "apikey":
-        return settings.api_keys.get(credential.strip())
-    return None
 
 
 def _input_class(route: Route) -> Any:

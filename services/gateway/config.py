@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from services.gateway.auth import Caller
+from services.gateway.roles import Role
+
 
 class GatewayConfigError(ValueError):
     """An environment variable holds a value the gateway cannot use."""
@@ -18,8 +21,10 @@ class GatewaySettings:
     listen_port: int = 8080
     deadline_seconds: float = 10.0
     max_body_bytes: int = 1024 * 1024
-    # API key -> the actor it stands for, e.g. {"k1": "service:billing"}.
-    api_keys: Mapping[str, str] = field(default_factory=dict)
+    # API key -> who presents it, e.g. {"k1": Caller("service:billing", Role.SERVICE)}.
+    api_keys: Mapping[str, Caller] = field(default_factory=dict)
+    # HS256 key for bearer JWTs; empty turns JWTs off.
+    jwt_secret: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -35,19 +40,21 @@ class GatewaySettings:
                 ),
                 max_body_bytes=int(env.get("CRM_GATEWAY_MAX_BODY_BYTES", defaults.max_body_bytes)),
                 api_keys=_api_keys(env.get("CRM_GATEWAY_API_KEYS", "")),
+                jwt_secret=env.get("CRM_GATEWAY_JWT_SECRET", ""),
             )
         except ValueError as error:
             raise GatewayConfigError(f"gateway configuration: {error}") from None
 
 
-def _api_keys(raw: str) -> dict[str, str]:
-    """ "key1=service:billing,key2=agent:alice" -> {"key1": "service:billing", ...}."""
+def _api_keys(raw: str) -> dict[str, Caller]:
+    """ "k1=service@service:billing,k2=agent@agent:alice" -> the callers, by key."""
     keys = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
-        key, separator, actor = item.partition("=")
-        if not separator or not key or not actor:
+        key, _, holder = item.partition("=")
+        role, _, actor = holder.partition("@")
+        if not key or not actor or role not in {str(r) for r in Role}:
             raise ValueError(
-                "CRM_GATEWAY_API_KEYS entries look like KEY=agent:id or KEY=service:name"
+                "CRM_GATEWAY_API_KEYS entries look like KEY=ROLE@agent:id or KEY=ROLE@service:name"
             )
-        keys[key] = actor
+        keys[key] = Caller(actor, Role(role))
     return keys

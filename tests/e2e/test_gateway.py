@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,16 +11,21 @@ from starlette.testclient import TestClient
 
 from services.crm.server import RunningService
 from services.gateway.app import create_app
+from services.gateway.auth import Caller, issue_token
 from services.gateway.config import GatewaySettings
+from services.gateway.roles import ALLOWED, Role
 from tests import random_refs
 
 KEY = {"Authorization": "ApiKey test-key"}
+SECRET = "test-signing-key-0123456789abcdef"
 
 
 @pytest.fixture
 def http(service: RunningService) -> Iterator[TestClient]:
     settings = GatewaySettings(
-        crm_address=f"127.0.0.1:{service.port}", api_keys={"test-key": "agent:http-test"}
+        crm_address=f"127.0.0.1:{service.port}",
+        api_keys={"test-key": Caller("agent:http-test", Role.ADMIN)},
+        jwt_secret=SECRET,
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -113,3 +119,39 @@ def test_requests_without_a_known_key_are_401(http: TestClient) -> None:
         response = http.get("/v1/mergeSuggestions", headers=headers)
         assert response.status_code == 401
         assert response.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_every_rpc_has_a_role_rule_and_nothing_else_is_allowed() -> None:
+    from services.gateway.app import SERVICE
+
+    assert set(ALLOWED) == {method.name for method in SERVICE.methods}
+    assert all(Role.ADMIN in roles for roles in ALLOWED.values())
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_role_matrix_holds_over_http(http: TestClient, role: Role) -> None:
+    token = issue_token("someone", role, SECRET)
+    headers = {"Authorization": f"Bearer {token}"}
+    probes = {
+        "SearchCustomers": ("GET", "/v1/customers:search?name=nobody"),
+        "ListMergeSuggestions": ("GET", "/v1/mergeSuggestions"),
+        "UnmergeCustomer": ("POST", f"/v1/customers/{uuid.uuid4()}:unmerge"),
+        "RecordInteraction": ("POST", "/v1/interactions:record"),
+    }
+    for rpc, (method, path) in probes.items():
+        response = http.request(
+            method, path, headers=headers, json={} if method == "POST" else None
+        )
+        if role in ALLOWED[rpc]:
+            assert response.status_code != 403, (rpc, response.text)
+        else:
+            assert response.status_code == 403, (rpc, response.text)
+            assert response.json()["error"]["status"] == "PERMISSION_DENIED"
+
+
+def test_expired_or_forged_tokens_are_401(http: TestClient) -> None:
+    expired = issue_token("someone", Role.ADMIN, SECRET, lifetime_seconds=-10)
+    forged = issue_token("someone", Role.ADMIN, "another-signing-key-0123456789abcdef")
+    for token in (expired, forged, "not-a-jwt"):
+        response = http.get("/v1/mergeSuggestions", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from services.gateway.auth import Caller
+from services.gateway.config import GatewayConfigError, GatewaySettings
+from services.gateway.roles import Role
+
+
+def test_api_keys_name_a_role_and_an_actor() -> None:
+    settings = GatewaySettings.from_environ(
+        {"CRM_GATEWAY_API_KEYS": "k1=service@service:billing, k2=agent@agent:alice"}
+    )
+    assert settings.api_keys == {
+        "k1": Caller("service:billing", Role.SERVICE),
+        "k2": Caller("agent:alice", Role.AGENT),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CRM_GATEWAY_API_KEYS", "k1=service:billing"),
+        ("CRM_GATEWAY_API_KEYS", "k1=wizard@agent:merlin"),
+        ("CRM_GATEWAY_PORT", "eighty"),
+    ],
+)
+def test_bad_values_stop_the_gateway_with_a_message(name: str, value: str) -> None:
+    with pytest.raises(GatewayConfigError):
+        GatewaySettings.from_environ({name: value})
