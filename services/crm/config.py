@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,6 +23,9 @@ class Settings:
     max_read_wait_seconds: float = 5.0
     default_phone_region: str = ""
     log_level: str = "INFO"
+    # When set, callers must present it (the gateway does): actor metadata is trusted
+    # only from those who hold it. Empty trusts every caller, for one laptop.
+    caller_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +55,7 @@ class Settings:
                 "DEFAULT_PHONE_REGION", _region, defaults.default_phone_region
             ),
             log_level=read("LOG_LEVEL", _log_level, defaults.log_level),
+            caller_secret=read("CALLER_SECRET", str, defaults.caller_secret),
         )
 
 

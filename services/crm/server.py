@@ -60,7 +60,7 @@ def start_service(settings: Settings) -> RunningService:
 
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
-        interceptors=[EdgeInterceptor()],
+        interceptors=[EdgeInterceptor(settings.caller_secret)],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
         CustomerHistoryServicer(app, settings.default_phone_region, settings.max_read_wait_seconds),

@@ -111,7 +111,11 @@ async def _call(
         reply = await stub(
             message,
             timeout=settings.deadline_seconds,
-            metadata=(("x-crm-actor", actor), ("x-request-id", request_id)),
+            metadata=(
+                ("x-crm-actor", actor),
+                ("x-request-id", request_id),
+                ("x-crm-caller-secret", settings.crm_secret),
+            ),
         )
     except grpc.aio.AioRpcError as error:
         status, body = from_rpc_error(error)

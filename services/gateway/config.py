@@ -24,7 +24,9 @@ class GatewaySettings:
     # API key -> who presents it, e.g. {"k1": Caller("service:billing", Role.SERVICE)}.
     api_keys: Mapping[str, Caller] = field(default_factory=dict)
     # HS256 key for bearer JWTs; empty turns JWTs off.
-    jwt_secret: str = ""
+    jwt_secret: str = field(default="", repr=False)
+    # Presented to the CRM, which trusts actor metadata only with it (CRM_CALLER_SECRET).
+    crm_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -41,6 +43,7 @@ class GatewaySettings:
                 max_body_bytes=int(env.get("CRM_GATEWAY_MAX_BODY_BYTES", defaults.max_body_bytes)),
                 api_keys=_api_keys(env.get("CRM_GATEWAY_API_KEYS", "")),
                 jwt_secret=env.get("CRM_GATEWAY_JWT_SECRET", ""),
+                crm_secret=env.get("CRM_GATEWAY_CRM_SECRET", ""),
             )
         except ValueError as error:
             raise GatewayConfigError(f"gateway configuration: {error}") from None

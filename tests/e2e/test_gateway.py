@@ -155,3 +155,47 @@ def test_expired_or_forged_tokens_are_401(http: TestClient) -> None:
     for token in (expired, forged, "not-a-jwt"):
         response = http.get("/v1/mergeSuggestions", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
+
+
+def test_with_a_caller_secret_the_crm_trusts_only_the_gateway(tmp_path: Any) -> None:
+    import grpc
+    from crm.v1 import customer_history_service_pb2 as pb
+    from crm.v1.customer_history_service_pb2_grpc import CustomerHistoryServiceStub
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from services.crm.config import Settings
+    from services.crm.server import start_service
+    from tests.e2e.grpc_helpers import ErrorDetails
+
+    crm = start_service(
+        Settings(
+            database_url=f"sqlite:///{tmp_path}/crm.sqlite3",
+            listen_address="127.0.0.1:0",
+            caller_secret="shared-between-gateway-and-crm",
+        )
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{crm.port}") as channel:
+            with pytest.raises(grpc.RpcError) as raised:
+                CustomerHistoryServiceStub(channel).ListMergeSuggestions(
+                    pb.ListMergeSuggestionsRequest(), metadata=(("x-crm-actor", "agent:mallory"),)
+                )
+            error = ErrorDetails(raised.value)
+            assert (error.code, error.reason) == (
+                grpc.StatusCode.UNAUTHENTICATED,
+                "UNTRUSTED_CALLER",
+            )
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+        for secret, status in (("shared-between-gateway-and-crm", 200), ("wrong", 401)):
+            settings = GatewaySettings(
+                crm_address=f"127.0.0.1:{crm.port}",
+                api_keys={"k": Caller("agent:alice", Role.AGENT)},
+                crm_secret=secret,
+            )
+            with TestClient(create_app(settings)) as client:
+                response = client.get("/v1/mergeSuggestions", headers={"Authorization": "ApiKey k"})
+                assert response.status_code == status, response.text
+    finally:
+        crm.stop()

@@ -14,6 +14,7 @@ from services.crm.domain import errors
 
 ERROR_DOMAIN = "crm.customer-history"
 REQUEST_ID_HEADER = "x-request-id"
+CALLER_SECRET_HEADER = "x-crm-caller-secret"
 
 
 class CallerUnauthenticatedError(errors.CrmError):

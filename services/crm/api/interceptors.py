@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -10,7 +11,12 @@ from typing import Any
 import grpc
 
 from services.crm.api.caller import current_request_id, request_id_from
-from services.crm.api.errors import REQUEST_ID_HEADER, to_grpc_status
+from services.crm.api.errors import (
+    CALLER_SECRET_HEADER,
+    REQUEST_ID_HEADER,
+    CallerUnauthenticatedError,
+    to_grpc_status,
+)
 from services.crm.domain.errors import CrmError
 
 logger = logging.getLogger("crm.calls")
@@ -20,6 +26,9 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     """Maps domain errors to statuses once, here, and logs method, status, duration and
     request id of each call. It logs no request content: that holds personal data."""
 
+    def __init__(self, caller_secret: str = "") -> None:
+        self.caller_secret = caller_secret
+
     def intercept_service(
         self, continuation: Callable[[Any], Any], handler_call_details: Any
     ) -> Any:
@@ -27,7 +36,9 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         if handler is None or handler.unary_unary is None:
             return handler
         method = handler_call_details.method
-        request_id = request_id_from(handler_call_details.invocation_metadata)
+        metadata = handler_call_details.invocation_metadata
+        request_id = request_id_from(metadata)
+        trusted = self._trusted(method, metadata)
         inner = handler.unary_unary
 
         def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
@@ -36,6 +47,10 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
             code = grpc.StatusCode.OK
             try:
+                if not trusted:
+                    raise CallerUnauthenticatedError(
+                        "UNTRUSTED_CALLER", f"calls need the '{CALLER_SECRET_HEADER}' metadata"
+                    )
                 return inner(request, context)
             except CrmError as error:
                 status = to_grpc_status(error, request_id)
@@ -57,6 +72,14 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+    def _trusted(self, method: str, metadata: Any) -> bool:
+        """With a caller secret set, only the gateway and services that hold it may call
+        the CRM's own methods; health and reflection stay open for probes and tools."""
+        if not self.caller_secret or not method.startswith("/crm."):
+            return True
+        presented = next((v for k, v in metadata or () if k == CALLER_SECRET_HEADER), "")
+        return isinstance(presented, str) and hmac.compare_digest(presented, self.caller_secret)
 
 
 def _log_call(method: str, code: grpc.StatusCode, started: float, request_id: str) -> None:
