@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
 .PHONY: run test lint proto bench rebuild-projections clean
 
 run: $(INSTALLED) $(GENERATED)
-	$(PY) -m services.crm serve
+	scripts/run-dev.sh
 
 test: lint
 	scripts/ensure-postgres-binaries.sh

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make run`: the CRM service and its HTTP gateway on one laptop; Ctrl-C stops both.
+set -euo pipefail
+py=.venv/bin/python
+# A fresh signing key per run, so the printed tokens never outlive it.
+export CRM_GATEWAY_JWT_SECRET="${CRM_GATEWAY_JWT_SECRET:-$($py -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+crm_address="${CRM_LISTEN_ADDRESS:-127.0.0.1:50051}"
+export CRM_GATEWAY_CRM_ADDRESS="${CRM_GATEWAY_CRM_ADDRESS:-$crm_address}"
+
+$py -m services.crm serve &
+crm=$!
+gateway=""
+stop() {
+    trap - INT TERM EXIT
+    kill -TERM $crm $gateway 2>/dev/null || true
+    wait
+}
+trap stop INT TERM EXIT
+
+$py - "$crm_address" <<'PY'
+import sys, time, grpc
+channel = grpc.insecure_channel(sys.argv[1])
+grpc.channel_ready_future(channel).result(timeout=60)
+PY
+$py -m services.gateway &
+gateway=$!
+
+port="${CRM_GATEWAY_PORT:-8080}"
+cat <<INFO
+
+  CRM gRPC service   $crm_address (reflection on; see README for grpcurl)
+  HTTP/JSON gateway  http://127.0.0.1:$port/v1/...
+  Development tokens (Authorization: Bearer TOKEN), valid until this run ends:
+INFO
+$py -m services.gateway.dev_tokens | sed 's/^/    /'
+cat <<INFO
+
+  Try: curl -H "Authorization: Bearer <agent token>" "http://127.0.0.1:$port/v1/customers:search?name=ada"
+  Ctrl-C stops both.
+INFO
+wait
