@@ -13,12 +13,14 @@ from crm.v1 import customer_history_service_pb2
 from google.protobuf import message_factory
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from services.gateway.auth import caller_from
 from services.gateway.config import GatewaySettings
+from services.gateway.docs import docs_page
 from services.gateway.errors import error_body, from_rpc_error
+from services.gateway.openapi import openapi_document
 from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
 from services.gateway.transcoding import BadRequestError, build_request, to_json
@@ -83,11 +85,21 @@ def create_app(settings: GatewaySettings) -> Starlette:
             return _error(grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413)
         return await _call(channel["crm"], route, message, caller.actor, request, settings)
 
+    document = openapi_document(routes, "Customer history CRM", "v1")
+
+    async def openapi_json(_: Request) -> Response:
+        return JSONResponse(document)
+
+    async def docs(_: Request) -> Response:
+        return HTMLResponse(docs_page(document))
+
     return Starlette(
         routes=[
+            StarletteRoute("/openapi.json", openapi_json, methods=["GET"]),
+            StarletteRoute("/docs", docs, methods=["GET"]),
             StarletteRoute(
                 "/{path:path}", handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]
-            )
+            ),
         ],
         lifespan=lifespan,
     )
