@@ -18,7 +18,13 @@ AGENT_METADATA = (("x-crm-actor", "agent:test-agent"),)
 @pytest.fixture
 def service(database_url: str) -> Iterator[RunningService]:
     running = start_service(
-        Settings(database_url=database_url, listen_address="127.0.0.1:0", shutdown_grace_seconds=2)
+        Settings(
+            database_url=database_url,
+            listen_address="127.0.0.1:0",
+            shutdown_grace_seconds=2,
+            # Two projections share two busy cores with the tests: allow reads to wait.
+            max_read_wait_seconds=30,
+        )
     )
     yield running
     running.stop()

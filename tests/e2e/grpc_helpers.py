@@ -25,7 +25,7 @@ def email_interaction(**overrides: Any) -> interaction_pb2.Interaction:
 
 def record(stub: Any, request: pb.RecordInteractionRequest) -> pb.RecordInteractionResponse:
     response: pb.RecordInteractionResponse = stub.RecordInteraction(
-        request, metadata=AGENT_METADATA, timeout=10
+        request, metadata=AGENT_METADATA, timeout=30
     )
     return response
 

@@ -26,6 +26,7 @@ class ServerProcess:
             "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
             "CRM_DATABASE_URL": database_url,
             "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
+            "CRM_MAX_READ_WAIT_SECONDS": "30",
             **extra_env,
         }
         self.process = subprocess.Popen(

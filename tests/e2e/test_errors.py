@@ -87,7 +87,7 @@ def test_a_bad_recording_is_refused_clearly_and_stores_nothing(
     request, code, reason, field = BAD_RECORDINGS[case]
     log_end = service.app.recorder.max_notification_id()
     with pytest.raises(grpc.RpcError) as raised:
-        stub.RecordInteraction(request, metadata=AGENT_METADATA, timeout=10)
+        stub.RecordInteraction(request, metadata=AGENT_METADATA, timeout=30)
     error = ErrorDetails(raised.value)
     assert (error.code, error.reason) == (code, reason)
     if field:
@@ -158,7 +158,7 @@ def test_attribute_keys_that_look_like_internal_markers_are_stored_as_given(stub
     assert dict(fetched.customer.attributes) == attributes
     timeline = stub.GetTimeline(
         pb.GetTimelineRequest(customer=created.customer.name, min_position=created.commit_position),
-        timeout=10,
+        timeout=30,
     )
     assert timeline.position >= created.commit_position
 
@@ -217,7 +217,7 @@ def test_a_page_token_from_another_query_is_refused(stub: Any) -> None:
         )
     page = stub.GetTimeline(
         pb.GetTimelineRequest(customer=customer, page_size=2, min_position=last.commit_position),
-        timeout=10,
+        timeout=30,
     )
     assert page.next_page_token
     with pytest.raises(grpc.RpcError) as raised:

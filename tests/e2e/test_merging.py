@@ -16,7 +16,7 @@ from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record
 
 def summaries(stub: Any, customer: str, position: int) -> list[str]:
     page = stub.GetTimeline(
-        pb.GetTimelineRequest(customer=customer, min_position=position), timeout=10
+        pb.GetTimelineRequest(customer=customer, min_position=position), timeout=30
     )
     return [e.interaction.summary for e in page.entries if e.WhichOneof("kind") == "interaction"]
 
@@ -56,7 +56,7 @@ def test_call_and_email_become_one_customer_and_split_again(stub: Any) -> None:
     redirected = stub.GetCustomer(pb.GetCustomerRequest(name=caller))
     assert (redirected.customer.name, redirected.redirected_from) == (writer, caller)
     assert list(redirected.customer.merged_from) == [caller]
-    page = stub.GetTimeline(pb.GetTimelineRequest(customer=writer), timeout=10)
+    page = stub.GetTimeline(pb.GetTimelineRequest(customer=writer), timeout=30)
     merge_entries = [
         e.customer_change for e in page.entries if e.WhichOneof("kind") == "customer_change"
     ]
@@ -156,7 +156,7 @@ def test_search_finds_a_phone_in_any_spelling_and_names_page_through(stub: Any) 
             pb.SearchCustomersRequest(
                 identity=identity_pb2.Identity(phone=spelling), min_position=position
             ),
-            timeout=10,
+            timeout=30,
         )
         assert [c.name for c in found.customers] == [holder.customer.name]
 
@@ -166,7 +166,7 @@ def test_search_finds_a_phone_in_any_spelling_and_names_page_through(stub: Any) 
             pb.SearchCustomersRequest(
                 name="ada TEST", page_size=3, page_token=token, min_position=position
             ),
-            timeout=10,
+            timeout=30,
         )
         seen += [c.display_name for c in page.customers]
         token = page.next_page_token
@@ -178,7 +178,7 @@ def test_search_finds_a_phone_in_any_spelling_and_names_page_through(stub: Any) 
         stub.SearchCustomers(pb.SearchCustomersRequest(name=" - "))
     assert ErrorDetails(raised.value).fields == {"name": "EMPTY_SEARCH"}
     with pytest.raises(grpc.RpcError) as raised:
-        stub.SearchCustomers(pb.SearchCustomersRequest(name="a " * 1500), timeout=10)
+        stub.SearchCustomers(pb.SearchCustomersRequest(name="a " * 1500), timeout=30)
     assert ErrorDetails(raised.value).fields == {"name": "SEARCH_TOO_LONG"}
 
 
@@ -202,10 +202,10 @@ def test_merge_suggestions_name_both_customers_and_the_evidence(stub: Any) -> No
         metadata=AGENT_METADATA,
     )
     stub.SearchCustomers(
-        pb.SearchCustomersRequest(name="grace", min_position=second.commit_position), timeout=10
+        pb.SearchCustomersRequest(name="grace", min_position=second.commit_position), timeout=30
     )
     suggestions = stub.ListMergeSuggestions(
-        pb.ListMergeSuggestionsRequest(), timeout=10
+        pb.ListMergeSuggestionsRequest(), timeout=30
     ).suggestions
     assert [(sorted(s.customers), s.rule) for s in suggestions] == [
         (sorted([first.customer.name, second.customer.name]), "SAME_MAILBOX")

@@ -53,7 +53,7 @@ def test_a_restart_on_the_same_database_keeps_everything(
     try:
         found = second.stub.FindCustomerByIdentity(
             pb.FindCustomerByIdentityRequest(identity=identity_pb2.Identity(email=email)),
-            timeout=10,
+            timeout=30,
         )
         assert found.customer.name == customer
         assert timeline_names(second.stub, customer) == before

@@ -106,7 +106,7 @@ def test_all_five_channels_round_trip_into_one_timeline(stub, service: RunningSe
     positions = [record(stub, request).commit_position for request in sent]
 
     timeline = stub.GetTimeline(
-        pb.GetTimelineRequest(customer=customer, min_position=max(positions)), timeout=10
+        pb.GetTimelineRequest(customer=customer, min_position=max(positions)), timeout=30
     )
 
     got = [entry.interaction for entry in timeline.entries]
@@ -173,7 +173,7 @@ def test_a_terminal_user_records_email_call_and_chat_for_one_address(stub) -> No
         pb.GetTimelineRequest(
             customer=found.customer.name, min_position=responses[-1].commit_position
         ),
-        timeout=10,
+        timeout=30,
     )
     assert [e.interaction.summary for e in timeline.entries] == [
         "Thanks!",
@@ -211,7 +211,7 @@ def test_paging_through_a_thousand_entries_loses_and_repeats_nothing(stub) -> No
             pb.GetTimelineRequest(
                 customer=customer, page_size=37, page_token=token, min_position=last_position
             ),
-            timeout=10,
+            timeout=30,
         )
         seen.extend(entry.interaction.name for entry in page.entries)
         times = [e.occurred_time.ToDatetime() for e in page.entries]
