@@ -87,7 +87,10 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
 
 
 class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
-    """SQLite cannot notify listeners, so this subscription polls the log instead."""
+    """SQLite cannot notify listeners, so this subscription polls the log instead.
+
+    It sets the parent's `_has_been_notified` event on a timer: the library has no
+    public hook for that, which is one reason eventsourcing is pinned to one version."""
 
     def __init__(
         self,
