@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from eventsourcing.persistence import ListenNotifySubscription, Subscription
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
@@ -65,6 +66,7 @@ def _postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["14"])[0],
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": get_topic(CheckedPostgresApplicationRecorder),
     }
 
 
@@ -126,3 +128,38 @@ class PollingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[SQLiteApplicationRecorder]:
         return PollingSubscription(self, gt, topics, self.poll_interval)
+
+
+class CheckedPostgresSubscription(PostgresSubscription):
+    """LISTEN/NOTIFY, plus a look at the log every quarter second: a notification
+    sent before the listener was ready is otherwise lost, and a projection would
+    wait for the next write to see the commits it missed."""
+
+    check_interval = 0.25
+
+    def __init__(
+        self, recorder: PostgresApplicationRecorder, gt: int | None, topics: Sequence[str]
+    ) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._checker = threading.Thread(target=self._check, name="postgres-log-check", daemon=True)
+        self._checker.start()
+
+    def _check(self) -> None:
+        while not self._has_been_stopped:
+            time.sleep(self.check_interval)
+            self._has_been_notified.set()
+
+    def __exit__(self, *args: object, **kwargs: object) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._checker.join()
+
+
+class CheckedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """The PostgreSQL recorder, with subscriptions that cannot miss a commit."""
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[PostgresApplicationRecorder]:
+        return CheckedPostgresSubscription(self, gt, topics)

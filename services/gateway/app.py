@@ -98,10 +98,14 @@ def create_app(settings: GatewaySettings) -> Starlette:
             StarletteRoute("/openapi.json", openapi_json, methods=["GET"]),
             StarletteRoute("/docs", docs, methods=["GET"]),
             StarletteRoute(
-                "/{path:path}", handle, methods=["GET", "POST", "PATCH", "DELETE", "PUT"]
+                "/{path:path}",
+                handle,
+                methods=["GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "HEAD"],
             ),
         ],
         lifespan=lifespan,
+        # Paths no route pattern can hold (a raw newline, say) still get a JSON error.
+        exception_handlers={404: _not_found},
     )
 
 
@@ -133,6 +137,10 @@ async def _call(
         status, body = from_rpc_error(error)
         return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
     return JSONResponse(to_json(reply), headers={"x-request-id": request_id})
+
+
+async def _not_found(request: Request, _: Exception) -> Response:
+    return _error(grpc.StatusCode.NOT_FOUND, "no route for this path")
 
 
 class _TooLargeError(Exception):
