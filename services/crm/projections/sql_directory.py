@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -18,6 +17,7 @@ from services.crm.projections.directory_store import (
     NameCursor,
     Suggestion,
 )
+from services.crm.projections.sql_read_model import SqlReadModel
 
 MAX_MERGE_DEPTH = 1_000
 # Above every code point, so "token >= p AND token < p + _END" is a prefix range.
@@ -45,20 +45,9 @@ _SAME_NAME_AND_DOMAIN = (
 )
 
 
-class SqlDirectory:
+class SqlDirectory(SqlReadModel):
     """The DirectoryStore methods over a backend's read model, which it must precede
     in the bases."""
-
-    datastore: Any
-
-    if TYPE_CHECKING:  # Provided by the backend's read model and tracking recorder.
-
-        def _q(self, statement: str) -> str: ...
-        def _db_id(self, value: UUID) -> Any: ...
-        def _py_id(self, value: Any) -> UUID: ...
-        def _db_time(self, value: datetime) -> Any: ...
-        def _explain(self, statement: str) -> str: ...
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
 
     def apply(self, changes: Sequence[DirectoryChange], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:

@@ -7,12 +7,12 @@ backend translates them and converts ids and times to its column types.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from services.crm.projections.sql_read_model import SqlReadModel
 from services.crm.projections.timeline_store import (
     IdentityHolder,
     MergePointer,
@@ -26,20 +26,9 @@ from services.crm.projections.timeline_store import (
 MAX_MERGE_DEPTH = 1_000
 
 
-class SqlTimeline:
+class SqlTimeline(SqlReadModel):
     """apply() and select_entries() over a backend's read model (see sqlite_read_model
     and postgres_read_model), which it must precede in the bases."""
-
-    datastore: Any
-
-    if TYPE_CHECKING:  # Provided by the backend's read model and tracking recorder.
-
-        def _q(self, statement: str) -> str: ...
-        def _db_id(self, value: UUID) -> Any: ...
-        def _py_id(self, value: Any) -> UUID: ...
-        def _db_time(self, value: datetime) -> Any: ...
-        def _py_time(self, value: Any) -> datetime: ...
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
 
     def apply(self, changes: Sequence[TimelineChange], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:
