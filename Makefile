@@ -17,6 +17,7 @@ run: $(INSTALLED) $(GENERATED)
 
 test: lint
 	scripts/ensure-postgres-binaries.sh
+	scripts/ensure-chromium.sh
 	$(PY) -m pytest
 
 lint: $(INSTALLED) $(GENERATED)

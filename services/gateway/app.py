@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,8 +14,10 @@ from crm.v1 import customer_history_service_pb2
 from google.protobuf import message_factory
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount
 from starlette.routing import Route as StarletteRoute
+from starlette.staticfiles import StaticFiles
 
 from services.gateway.auth import caller_from
 from services.gateway.config import GatewaySettings
@@ -25,6 +28,7 @@ from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
 from services.gateway.transcoding import BadRequestError, build_request, to_json
 
+CONSOLE = Path(__file__).parent / "console"
 SERVICE = customer_history_service_pb2.DESCRIPTOR.services_by_name["CustomerHistoryService"]
 
 
@@ -97,6 +101,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
         routes=[
             StarletteRoute("/openapi.json", openapi_json, methods=["GET"]),
             StarletteRoute("/docs", docs, methods=["GET"]),
+            StarletteRoute("/", lambda _: RedirectResponse("/console/"), methods=["GET"]),
+            Mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console"),
             StarletteRoute(
                 "/{path:path}",
                 handle,
