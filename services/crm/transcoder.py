@@ -29,6 +29,7 @@ from services.crm.domain.channels import (
 from services.crm.domain.customer_change import CustomerChange
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import InteractionContent, InteractionRecord
+from services.crm.domain.note import NoteRecord
 from services.crm.domain.profile import CustomerProfile
 
 _PAIRS = "__pairs__"
@@ -41,6 +42,7 @@ STORED_VALUE_TYPES: dict[str, type[Any]] = {
     "crm.InteractionContent": InteractionContent,
     "crm.InteractionRecord": InteractionRecord,
     "crm.CustomerChange": CustomerChange,
+    "crm.NoteRecord": NoteRecord,
     "crm.PhoneCallDetails": PhoneCallDetails,
     "crm.EmailDetails": EmailDetails,
     "crm.ChatDetails": ChatDetails,

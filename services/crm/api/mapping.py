@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
+from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2, note_pb2
 from crm.v1 import customer_history_service_pb2 as service_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -29,6 +29,7 @@ from services.crm.domain.customer_change import CustomerChange
 from services.crm.domain.errors import InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
 from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
+from services.crm.domain.note import NoteRecord
 from services.crm.domain.profile import CustomerProfile
 from services.crm.projections.directory_store import DirectoryEntry
 
@@ -296,9 +297,20 @@ def timeline_entry_to_proto(entry: TimelineEntry) -> service_pb2.TimelineEntry:
     )
     if isinstance(entry.item, CustomerChange):
         message.customer_change.CopyFrom(customer_change_to_proto(entry.item))
+    elif isinstance(entry.item, NoteRecord):
+        message.note.CopyFrom(note_to_proto(entry.item))
     else:
         message.interaction.CopyFrom(interaction_to_proto(entry.item))
     return message
+
+
+def note_to_proto(note: NoteRecord) -> note_pb2.Note:
+    return note_pb2.Note(
+        name=f"{customer_name(note.customer_id)}/notes/{note.id}",
+        text=note.text,
+        author=note.author,
+        create_time=timestamp(note.created_at),
+    )
 
 
 def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChange:

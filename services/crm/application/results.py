@@ -15,6 +15,7 @@ from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import (
     InteractionRecord,
 )
+from services.crm.domain.note import NoteRecord
 
 
 class ProjectionLaggingError(CrmError):
@@ -69,7 +70,7 @@ class CustomerResult:
 @dataclass(frozen=True)
 class TimelineEntry:
     entry_id: UUID
-    item: InteractionRecord | CustomerChange
+    item: InteractionRecord | CustomerChange | NoteRecord
     position: int
     occurred_at: datetime
 
@@ -78,4 +79,10 @@ class TimelineEntry:
 class TimelinePage:
     entries: list[TimelineEntry]
     has_more: bool
+    position: int
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    note: NoteRecord
     position: int

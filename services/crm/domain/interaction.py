@@ -95,7 +95,7 @@ def _check_text(
 ) -> None:
     has_transcript = isinstance(details, ChatDetails) and bool(details.messages)
     problems.check(
-        _says_something(content.summary) or _says_something(content.body) or has_transcript,
+        says_something(content.summary) or says_something(content.body) or has_transcript,
         "body",
         "EMPTY_INTERACTION",
         "summary, body or chat transcript must say something",
@@ -121,7 +121,7 @@ def _check_text(
     )
 
 
-def _says_something(text: str) -> bool:
+def says_something(text: str) -> bool:
     # Zero-width and other invisible characters say nothing to the agent reading it.
     return any(ch.isprintable() and not ch.isspace() for ch in text)
 

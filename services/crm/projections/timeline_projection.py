@@ -13,6 +13,7 @@ from services.crm.domain.customer import Customer
 from services.crm.domain.customer_change import CustomerChange, CustomerChangeKind
 from services.crm.domain.identity_index import IdentityIndex
 from services.crm.domain.interaction import Interaction, InteractionRecord
+from services.crm.domain.note import Note, NoteRecord
 from services.crm.projections.timeline_store import (
     IdentityHolder,
     MergePointer,
@@ -39,6 +40,8 @@ class TimelineProjection(Projection[TimelineStore]):
         advance the tracking position."""
         if isinstance(event, Interaction.Recorded):
             return [self._interaction(event)]
+        if isinstance(event, Note.Added):
+            return [self._note(event)]
         if isinstance(event, IdentityIndex.Claimed | IdentityIndex.Reclaimed):
             return [IdentityHolder(event.originator_id, event.customer_id)]
         if isinstance(event, IdentityIndex.Released):
@@ -80,6 +83,24 @@ class TimelineProjection(Projection[TimelineStore]):
             channel=str(record.content.channel),
             direction=str(record.content.direction),
             payload=self.transcoder.encode(record),
+        )
+
+    def _note(self, event: Note.Added) -> NewEntry:
+        note = NoteRecord(
+            id=event.originator_id,
+            customer_id=event.customer_id,
+            text=event.text,
+            author=event.cause.actor,
+            created_at=event.timestamp,
+        )
+        return NewEntry(
+            entry_id=note.id,
+            origin_customer_id=note.customer_id,
+            via_identity=None,
+            occurred_at=note.created_at,
+            channel="",
+            direction="",
+            payload=self.transcoder.encode(note),
         )
 
     def _change(self, event: Any, kind: CustomerChangeKind, other: UUID | None = None) -> NewEntry:
