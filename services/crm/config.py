@@ -19,6 +19,8 @@ class Settings:
     database_url: str = "sqlite:///var/crm.sqlite3"
     listen_address: str = "127.0.0.1:50051"
     max_workers: int = 32
+    # Each open WatchTimeline stream holds a thread of its own, beyond max_workers.
+    max_watchers: int = 64
     shutdown_grace_seconds: float = 10.0
     max_read_wait_seconds: float = 5.0
     default_phone_region: str = ""
@@ -45,6 +47,7 @@ class Settings:
             database_url=read("DATABASE_URL", str, defaults.database_url),
             listen_address=read("LISTEN_ADDRESS", _address, defaults.listen_address),
             max_workers=read("MAX_WORKERS", _positive_int, defaults.max_workers),
+            max_watchers=read("MAX_WATCHERS", _positive_int, defaults.max_watchers),
             shutdown_grace_seconds=read(
                 "SHUTDOWN_GRACE_SECONDS", _positive_float, defaults.shutdown_grace_seconds
             ),

@@ -40,6 +40,8 @@ class RunningService:
 
     def stop(self) -> None:
         self.health.enter_graceful_shutdown()
+        # Watch streams end now, cleanly; their clients resume from the last position.
+        self.app.stop_watchers()
         self.server.stop(self.grace_seconds).wait()
         for projection in self.projections:
             projection.stop()
@@ -59,11 +61,18 @@ def start_service(settings: Settings) -> RunningService:
         projection.start()
 
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
+        futures.ThreadPoolExecutor(
+            max_workers=settings.max_workers + settings.max_watchers, thread_name_prefix="rpc"
+        ),
         interceptors=[EdgeInterceptor(settings.caller_secret)],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
-        CustomerHistoryServicer(app, settings.default_phone_region, settings.max_read_wait_seconds),
+        CustomerHistoryServicer(
+            app,
+            settings.default_phone_region,
+            settings.max_read_wait_seconds,
+            settings.max_watchers,
+        ),
         server,
     )
     health_servicer = health.HealthServicer()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -14,11 +14,18 @@ from crm.v1 import customer_history_service_pb2
 from google.protobuf import message_factory
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Mount
 from starlette.routing import Route as StarletteRoute
 from starlette.staticfiles import StaticFiles
 
+from services.gateway import sse
 from services.gateway.auth import caller_from
 from services.gateway.config import GatewaySettings
 from services.gateway.docs import docs_page
@@ -82,11 +89,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 list(request.query_params.multi_items()),
                 body,
             )
+            if route.method.server_streaming:
+                sse.resume_from(message, request.headers.get("last-event-id"))
         except BadRequestError as error:
             return _error(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         except _TooLargeError:
             limit = settings.max_body_bytes
             return _error(grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413)
+        if route.method.server_streaming:
+            return await _stream(channel["crm"], route, message, caller.actor, request, settings)
         return await _call(channel["crm"], route, message, caller.actor, request, settings)
 
     document = openapi_document(routes, "Customer history CRM", "v1")
@@ -123,26 +134,67 @@ async def _call(
     request: Request,
     settings: GatewaySettings,
 ) -> Response:
-    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    stub = channel.unary_unary(
-        route.rpc_path,
-        request_serializer=lambda m: m.SerializeToString(),
-        response_deserializer=_output_class(route).FromString,
-    )
+    request_id = _request_id(request)
+    stub = channel.unary_unary(route.rpc_path, **_codec(route))
     try:
         reply = await stub(
             message,
             timeout=settings.deadline_seconds,
-            metadata=(
-                ("x-crm-actor", actor),
-                ("x-request-id", request_id),
-                ("x-crm-caller-secret", settings.crm_secret),
-            ),
+            metadata=_metadata(actor, request_id, settings),
         )
     except grpc.aio.AioRpcError as error:
-        status, body = from_rpc_error(error)
-        return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+        return _rpc_error(error, request_id)
     return JSONResponse(to_json(reply), headers={"x-request-id": request_id})
+
+
+async def _stream(
+    channel: grpc.aio.Channel,
+    route: Route,
+    message: Any,
+    actor: str,
+    request: Request,
+    settings: GatewaySettings,
+) -> Response:
+    """A server stream as SSE; it has no deadline, since watching is its purpose."""
+    request_id = _request_id(request)
+    stub = channel.unary_stream(route.rpc_path, **_codec(route))
+    call = stub(message, metadata=_metadata(actor, request_id, settings))
+    try:
+        # The CRM sends headers once it accepts the watch: errors still get HTTP statuses.
+        await call.wait_for_connection()
+    except grpc.aio.AioRpcError as error:
+        return _rpc_error(error, request_id)
+    return StreamingResponse(
+        sse.events(call),
+        media_type="text/event-stream",
+        headers={"x-request-id": request_id, "Cache-Control": "no-cache"},
+    )
+
+
+def _codec(route: Route) -> dict[str, Any]:
+    return {
+        "request_serializer": lambda message: message.SerializeToString(),
+        "response_deserializer": _output_class(route).FromString,
+    }
+
+
+def _request_id(request: Request) -> str:
+    return request.headers.get("x-request-id") or str(uuid.uuid4())
+
+
+def _metadata(
+    actor: str, request_id: str, settings: GatewaySettings
+) -> tuple[tuple[str, str], ...]:
+    return (
+        ("x-crm-actor", actor),
+        ("x-request-id", request_id),
+        ("x-crm-caller-secret", settings.crm_secret),
+    )
+
+
+def _rpc_error(error: grpc.aio.AioRpcError, request_id: str) -> JSONResponse:
+    status, body = from_rpc_error(error)
+    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
 
 
 async def _not_found(request: Request, _: Exception) -> Response:

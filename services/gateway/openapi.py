@@ -40,6 +40,15 @@ _ERROR: dict[str, Any] = {
 }
 
 
+_LAST_EVENT_ID = {
+    "name": "Last-Event-ID",
+    "in": "header",
+    "required": False,
+    "description": "Resume after this event id, as an EventSource does on reconnecting.",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+
+
 def openapi_document(routes: list[Route], title: str, version: str) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": _ERROR}
     paths: dict[str, Any] = {}
@@ -53,17 +62,20 @@ def openapi_document(routes: list[Route], title: str, version: str) -> dict[str,
                 for name in path_fields
             ],
             "responses": {
-                "200": _json_content(_ref(route.method.output_type, schemas)),
+                "200": _success(route, _ref(route.method.output_type, schemas)),
                 "default": _json_content({"$ref": "#/components/schemas/Error"}),
             },
         }
         if route.body == "*":
             operation["requestBody"] = _json_body(_ref(route.method.input_type, schemas))
-        elif route.body:
+        else:
+            in_query = [*path_fields, route.body]
+            operation["parameters"] += _query_parameters(route.method.input_type, in_query)
+        if route.body not in ("", "*"):
             field = route.method.input_type.fields_by_name[route.body]
             operation["requestBody"] = _json_body(_field_schema(field, schemas))
-        else:
-            operation["parameters"] += _query_parameters(route.method.input_type, path_fields)
+        if route.method.server_streaming:
+            operation["parameters"].append(_LAST_EVENT_ID)
         paths.setdefault(path, {})[route.http_method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -160,6 +172,18 @@ def _scalar_schema(field: FieldDescriptor) -> dict[str, Any]:
 
 def _enum_schema(enum: EnumDescriptor) -> dict[str, Any]:
     return {"type": "string", "enum": [value.name for value in enum.values]}
+
+
+def _success(route: Route, schema: dict[str, Any]) -> dict[str, Any]:
+    if not route.method.server_streaming:
+        return _json_content(schema)
+    return {
+        "description": (
+            "Server-Sent Events: each event's data is one message in JSON, its id the "
+            "position to resume after with Last-Event-ID."
+        ),
+        "content": {"text/event-stream": {"itemSchema": schema}},
+    }
 
 
 def _json_content(schema: dict[str, Any]) -> dict[str, Any]:

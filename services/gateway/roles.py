@@ -23,6 +23,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "GetCustomer": _READERS,
     "FindCustomerByIdentity": _READERS,
     "GetTimeline": _READERS,
+    "WatchTimeline": _READERS,
+    "AddNote": _RECORDERS,
     "SearchCustomers": _READERS,
     "LinkIdentity": _IDENTITY_KEEPERS,
     "UnlinkIdentity": _IDENTITY_KEEPERS,

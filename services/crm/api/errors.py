@@ -9,6 +9,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from services.crm.api.watchers import TooManyWatchersError
 from services.crm.application import ConcurrentUpdateError, ProjectionLaggingError
 from services.crm.domain import errors
 
@@ -39,6 +40,7 @@ _CODES: list[tuple[type[errors.CrmError], int]] = [
     (errors.InteractionAlreadyRecordedError, code_pb2.ALREADY_EXISTS),
     (ProjectionLaggingError, code_pb2.UNAVAILABLE),
     (ConcurrentUpdateError, code_pb2.ABORTED),
+    (TooManyWatchersError, code_pb2.RESOURCE_EXHAUSTED),
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -33,39 +34,31 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         self, continuation: Callable[[Any], Any], handler_call_details: Any
     ) -> Any:
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None or (handler.unary_unary is None and handler.unary_stream is None):
             return handler
         method = handler_call_details.method
         metadata = handler_call_details.invocation_metadata
         request_id = request_id_from(metadata)
         trusted = self._trusted(method, metadata)
-        inner = handler.unary_unary
+
+        if handler.unary_stream is not None:
+            stream = handler.unary_stream
+
+            def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                with _edge(method, request_id, trusted, context):
+                    yield from stream(request, context)
+
+            return grpc.unary_stream_rpc_method_handler(
+                streaming,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+
+        unary = handler.unary_unary
 
         def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
-            started = time.perf_counter()
-            token = current_request_id.set(request_id)
-            context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
-            code = grpc.StatusCode.OK
-            try:
-                if not trusted:
-                    raise CallerUnauthenticatedError(
-                        "UNTRUSTED_CALLER", f"calls need the '{CALLER_SECRET_HEADER}' metadata"
-                    )
-                return inner(request, context)
-            except CrmError as error:
-                status = to_grpc_status(error, request_id)
-                code = status.code
-                context.abort_with_status(status)
-            except Exception:
-                if context.code() is not None:  # The servicer aborted the call itself.
-                    code = context.code()
-                    raise
-                code = grpc.StatusCode.INTERNAL
-                logger.exception("unexpected error", extra={"fields": {"request_id": request_id}})
-                context.abort(code, f"internal error; quote request id {request_id}")
-            finally:
-                current_request_id.reset(token)
-                _log_call(method, code, started, request_id)
+            with _edge(method, request_id, trusted, context):
+                return unary(request, context)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,
@@ -80,6 +73,36 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             return True
         presented = next((v for k, v in metadata or () if k == CALLER_SECRET_HEADER), "")
         return isinstance(presented, str) and hmac.compare_digest(presented, self.caller_secret)
+
+
+@contextmanager
+def _edge(
+    method: str, request_id: str, trusted: bool, context: grpc.ServicerContext
+) -> Iterator[None]:
+    started = time.perf_counter()
+    token = current_request_id.set(request_id)
+    context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
+    code = grpc.StatusCode.OK
+    try:
+        if not trusted:
+            raise CallerUnauthenticatedError(
+                "UNTRUSTED_CALLER", f"calls need the '{CALLER_SECRET_HEADER}' metadata"
+            )
+        yield
+    except CrmError as error:
+        status = to_grpc_status(error, request_id)
+        code = status.code
+        context.abort_with_status(status)
+    except Exception:
+        if context.code() is not None:  # The servicer aborted the call itself.
+            code = context.code()
+            raise
+        code = grpc.StatusCode.INTERNAL
+        logger.exception("unexpected error", extra={"fields": {"request_id": request_id}})
+        context.abort(code, f"internal error; quote request id {request_id}")
+    finally:
+        current_request_id.reset(token)
+        _log_call(method, code, started, request_id)
 
 
 def _log_call(method: str, code: grpc.StatusCode, started: float, request_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from uuid import UUID
 
 import grpc
@@ -10,6 +11,7 @@ from crm.v1 import customer_history_service_pb2 as pb
 
 from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import cause_of
+from services.crm.api.watchers import WatcherLimit
 from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import InvalidInputError, Violations, field_prefix
@@ -30,9 +32,14 @@ MAX_SUGGESTIONS = 200
 
 class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
     def __init__(
-        self, app: CustomerHistory, phone_region: str = "", max_read_wait_seconds: float = 5.0
+        self,
+        app: CustomerHistory,
+        phone_region: str = "",
+        max_read_wait_seconds: float = 5.0,
+        max_watchers: int = 64,
     ) -> None:
         self.app = app
+        self.watchers = WatcherLimit(max_watchers)
         self.phone_region = phone_region
         self.max_read_wait_seconds = max_read_wait_seconds
 
@@ -175,6 +182,36 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
                 TimelineCursor(last.occurred_at, last.entry_id), fingerprint
             )
         return response
+
+    def AddNote(
+        self, request: pb.AddNoteRequest, context: grpc.ServicerContext
+    ) -> pb.AddNoteResponse:
+        cause = cause_of(context)
+        problems = Violations()
+        with problems.collect():
+            customer_id = mapping.customer_id(request.customer, "customer")
+        with problems.collect():
+            _check_request_id(request.request_id)
+        problems.raise_if_any()
+        result = self.app.add_note(customer_id, request.note.text, cause, request.request_id)
+        return pb.AddNoteResponse(
+            note=mapping.note_to_proto(result.note), commit_position=result.position
+        )
+
+    def WatchTimeline(
+        self, request: pb.WatchTimelineRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.WatchTimelineResponse]:
+        customer_id = mapping.customer_id(request.customer, "customer")
+        if request.after_position < 0:
+            raise InvalidInputError.single(
+                "after_position", "INVALID_POSITION", "must not be negative"
+            )
+        with self.watchers.admit():
+            entries = self.app.watch_timeline(
+                customer_id, request.after_position, context.is_active
+            )
+            for entry in entries:
+                yield pb.WatchTimelineResponse(entry=mapping.timeline_entry_to_proto(entry))
 
     def SearchCustomers(
         self, request: pb.SearchCustomersRequest, context: grpc.ServicerContext

@@ -13,9 +13,11 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Recording, TrackingRecorder
 from eventsourcing.utils import EnvType
 
+from services.crm.application.progress import ReadModelProgress
 from services.crm.application.results import (
     CustomerView,
     ProjectionLaggingError,
+    TimelineEntry,
 )
 from services.crm.domain.cause import Cause
 from services.crm.domain.customer import Customer
@@ -33,7 +35,7 @@ from services.crm.domain.interaction import (
 from services.crm.projections.directory_store import (
     DirectoryStore,
 )
-from services.crm.projections.timeline_store import TimelineStore
+from services.crm.projections.timeline_store import TimelineRow, TimelineStore
 from services.crm.transcoder import crm_transcoder, register_crm_transcodings
 
 A = TypeVar("A")
@@ -61,6 +63,7 @@ class CustomerHistoryBase(Application[UUID]):
         self._timeline: TimelineStore | None = None
         self._directory: DirectoryStore | None = None
         self._entry_transcoder = crm_transcoder()
+        self._timeline_progress: ReadModelProgress | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         register_crm_transcodings(transcoder)
@@ -72,6 +75,25 @@ class CustomerHistoryBase(Application[UUID]):
                 raise RuntimeError("this CustomerHistory was built without a timeline")
             self._timeline = self._open_timeline()
         return self._timeline
+
+    @property
+    def timeline_progress(self) -> ReadModelProgress:
+        """The timeline's position, polled once for every watcher."""
+        if self._timeline_progress is None:
+            timeline = self.timeline
+            self._timeline_progress = ReadModelProgress(
+                lambda: timeline.max_tracking_id(self.name) or 0
+            )
+        return self._timeline_progress
+
+    def timeline_entry(self, row: TimelineRow) -> TimelineEntry:
+        item = self._entry_transcoder.decode(row.payload)
+        return TimelineEntry(row.entry_id, item, row.position, row.occurred_at)
+
+    def stop_watchers(self) -> None:
+        """End every watch stream, so the service can stop without waiting for them."""
+        if self._timeline_progress is not None:
+            self._timeline_progress.stop()
 
     @property
     def directory(self) -> DirectoryStore:
@@ -129,6 +151,7 @@ class CustomerHistoryBase(Application[UUID]):
         return reached
 
     def close(self) -> None:
+        self.stop_watchers()
         for store in (self._timeline, self._directory):
             if store is not None:
                 store.close()

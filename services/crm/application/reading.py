@@ -7,10 +7,7 @@ import dataclasses
 from services.crm.application.base import (
     CustomerHistoryBase,
 )
-from services.crm.application.results import (
-    TimelineEntry,
-    TimelinePage,
-)
+from services.crm.application.results import TimelinePage
 from services.crm.domain.errors import (
     InvalidInputError,
 )
@@ -36,15 +33,7 @@ class ReadingUseCases(CustomerHistoryBase):
         query = dataclasses.replace(query, customer_id=root.id)
         position = self.wait_for_position(min_position, wait_seconds)
         rows = self.timeline.select_entries(dataclasses.replace(query, limit=query.limit + 1))
-        entries = [
-            TimelineEntry(
-                row.entry_id,
-                self._entry_transcoder.decode(row.payload),
-                row.position,
-                row.occurred_at,
-            )
-            for row in rows[: query.limit]
-        ]
+        entries = [self.timeline_entry(row) for row in rows[: query.limit]]
         return TimelinePage(entries, len(rows) > query.limit, position)
 
     def search_by_name(

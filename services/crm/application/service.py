@@ -7,12 +7,16 @@ from typing import Any, ClassVar
 from eventsourcing.domain import MutableOrImmutableAggregate
 
 from services.crm.application.identities import IdentityUseCases
+from services.crm.application.notes import NoteUseCases
 from services.crm.application.reading import ReadingUseCases
 from services.crm.application.recording import RecordingUseCases
+from services.crm.application.watching import WatchingUseCases
 from services.crm.domain.customer import Customer
 
 
-class CustomerHistory(RecordingUseCases, IdentityUseCases, ReadingUseCases):
+class CustomerHistory(
+    RecordingUseCases, IdentityUseCases, NoteUseCases, ReadingUseCases, WatchingUseCases
+):
     """The service layer: every write is one atomic save of new events."""
 
     name = "CustomerHistory"

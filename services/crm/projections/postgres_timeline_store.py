@@ -23,6 +23,8 @@ class PostgresTimelineStore(SqlTimeline, PostgresReadModel, TimelineStore):
         "payload bytea NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_customer "
         "ON {entries} (customer_id, occurred_at DESC, entry_id DESC)",
+        "CREATE INDEX IF NOT EXISTS {entries_plain}_by_position "
+        "ON {entries} (customer_id, position)",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_home ON {entries} (home_customer_id)",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_identity ON {entries} (via_identity)",
         "CREATE TABLE IF NOT EXISTS {holders} (identity_id uuid PRIMARY KEY, customer_id uuid)",

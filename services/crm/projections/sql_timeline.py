@@ -61,10 +61,23 @@ class SqlTimeline(SqlReadModel):
             where.append("(occurred_at, entry_id) < (?, ?)")
             params += [self._db_time(query.after.occurred_at), self._db_id(query.after.entry_id)]
         params.append(query.limit)
+        return self._select_rows(
+            f"WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, entry_id DESC LIMIT ?",
+            params,
+        )
+
+    def select_after_position(
+        self, customer_id: UUID, position: int, limit: int
+    ) -> list[TimelineRow]:
+        return self._select_rows(
+            "WHERE customer_id = ? AND position > ? ORDER BY position, entry_id LIMIT ?",
+            [self._db_id(customer_id), position, limit],
+        )
+
+    def _select_rows(self, condition: str, params: list[Any]) -> list[TimelineRow]:
         statement = (
             "SELECT entry_id, customer_id, occurred_at, position, channel, direction, payload "
-            f"FROM {{entries}} WHERE {' AND '.join(where)} "
-            "ORDER BY occurred_at DESC, entry_id DESC LIMIT ?"
+            f"FROM {{entries}} {condition}"
         )
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._q(statement), params)

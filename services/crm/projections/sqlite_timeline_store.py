@@ -24,6 +24,7 @@ class SQLiteTimelineStore(SqlTimeline, SQLiteReadModel, TimelineStore):
         "payload BLOB NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {entries}_by_customer "
         "ON {entries} (customer_id, occurred_at DESC, entry_id DESC)",
+        "CREATE INDEX IF NOT EXISTS {entries}_by_position ON {entries} (customer_id, position)",
         "CREATE INDEX IF NOT EXISTS {entries}_by_home ON {entries} (home_customer_id)",
         "CREATE INDEX IF NOT EXISTS {entries}_by_identity ON {entries} (via_identity)",
         "CREATE TABLE IF NOT EXISTS {holders} (identity_id TEXT PRIMARY KEY, customer_id TEXT)",

@@ -92,6 +92,12 @@ class TimelineStore(TrackingRecorder, ABC):
         """Newest first by occurred time, ties broken by entry id."""
 
     @abstractmethod
+    def select_after_position(
+        self, customer_id: UUID, position: int, limit: int
+    ) -> list[TimelineRow]:
+        """Entries put on the customer's timeline after a log position, in log order."""
+
+    @abstractmethod
     def drop(self) -> None:
         """Remove every row and the tracking position, for a rebuild from zero."""
 
