@@ -26,10 +26,12 @@ $py -m services.gateway &
 gateway=$!
 
 port="${CRM_GATEWAY_PORT:-8080}"
+console=$($py -m services.gateway.dev_tokens --console "http://127.0.0.1:$port")
 cat <<INFO
 
+  Agent console      $console
   CRM gRPC service   $crm_address (reflection on; see README for grpcurl)
-  HTTP/JSON gateway  http://127.0.0.1:$port/v1/...
+  HTTP/JSON gateway  http://127.0.0.1:$port/v1/...  (API docs: http://127.0.0.1:$port/docs)
   Development tokens (Authorization: Bearer TOKEN), valid until this run ends:
 INFO
 $py -m services.gateway.dev_tokens | sed 's/^/    /'
