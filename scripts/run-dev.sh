@@ -26,6 +26,16 @@ $py -m services.gateway &
 gateway=$!
 
 port="${CRM_GATEWAY_PORT:-8080}"
+# Print the addresses only once they answer, so the first click works.
+$py - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(600):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/openapi.json", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+PY
 console=$($py -m services.gateway.dev_tokens --console "http://127.0.0.1:$port")
 cat <<INFO
 

@@ -1,0 +1,90 @@
+"""`make run`'s script: both services up, a console address that works, Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests import random_refs
+from tests.e2e.http_helpers import record_by_email
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    gateway_port, crm_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "CRM_DATABASE_URL": f"sqlite:///{tmp_path}/crm.sqlite3",
+        "CRM_LISTEN_ADDRESS": f"127.0.0.1:{crm_port}",
+        "CRM_GATEWAY_PORT": str(gateway_port),
+    }
+    process = subprocess.Popen(
+        ["scripts/run-dev.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()]).start()
+    try:
+        console = _wait_for(lines, re.compile(r"Agent console\s+(\S+)"))
+        token = console.split("#token=")[1]
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30) as client:
+            page = client.get(console.split("#")[0])
+            email = random_refs.email()
+            recorded = record_by_email(client, headers, email, "Tried the console")
+            found = client.get("/v1/customers:search", params={"identity.email": email})
+            found_as_agent = client.get(
+                "/v1/customers:search", params={"identity.email": email}, headers=headers
+            )
+
+        assert page.status_code == 200
+        assert "<html" in page.text.lower()
+        assert recorded["interaction"]["recordedBy"] == "agent:dev-agent"
+        assert found.status_code == 401
+        assert found_as_agent.json()["customers"][0]["name"] == recorded["interaction"]["customer"]
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        exit_code = process.wait(30)
+    assert exit_code in (0, 130)
+    assert not _listening(crm_port)
+    assert not _listening(gateway_port)
+
+
+def _wait_for(lines: queue.Queue[str], pattern: re.Pattern[str], timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if match := pattern.search(line):
+            return match.group(1)
+    raise AssertionError("make run printed no console address:\n" + "".join(seen))
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
