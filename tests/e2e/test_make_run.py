@@ -44,7 +44,7 @@ def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Pa
         start_new_session=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()]).start()
+    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
     try:
         console = _wait_for(lines, re.compile(r"Agent console\s+(\S+)"))
         token = console.split("#token=")[1]
@@ -88,3 +88,8 @@ def _wait_for(lines: queue.Queue[str], pattern: re.Pattern[str], timeout: float 
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _pump(process: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+    for line in process.stdout or ():
+        lines.put(line)
