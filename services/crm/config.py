@@ -22,6 +22,8 @@ class Settings:
     # Each open WatchTimeline stream holds a thread of its own, beyond max_workers.
     max_watchers: int = 64
     shutdown_grace_seconds: float = 10.0
+    # Concurrent writes share one transaction; each is acknowledged after its commit.
+    group_commit: bool = True
     max_read_wait_seconds: float = 5.0
     default_phone_region: str = ""
     log_level: str = "INFO"
@@ -48,6 +50,7 @@ class Settings:
             listen_address=read("LISTEN_ADDRESS", _address, defaults.listen_address),
             max_workers=read("MAX_WORKERS", _positive_int, defaults.max_workers),
             max_watchers=read("MAX_WATCHERS", _positive_int, defaults.max_watchers),
+            group_commit=read("GROUP_COMMIT", _switch, defaults.group_commit),
             shutdown_grace_seconds=read(
                 "SHUTDOWN_GRACE_SECONDS", _positive_float, defaults.shutdown_grace_seconds
             ),
@@ -74,6 +77,14 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError("must be positive")
     return value
+
+
+def _switch(raw: str) -> bool:
+    if raw.lower() in ("on", "true", "1"):
+        return True
+    if raw.lower() in ("off", "false", "0"):
+        return False
+    raise ValueError("expected on or off")
 
 
 def _positive_float(raw: str) -> float:

@@ -52,7 +52,7 @@ def start_service(settings: Settings) -> RunningService:
     env = eventsourcing_env(settings.database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
-    app = open_application(env)
+    app = open_application(env, group_commit=settings.group_commit)
     # Create the read models before their projections start writing them.
     app.timeline.max_tracking_id(app.name)
     app.directory.max_tracking_id(app.name)

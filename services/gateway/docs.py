@@ -18,12 +18,19 @@ def docs_page(document: dict[str, Any]) -> str:
             if "requestBody" in operation:
                 schema = operation["requestBody"]["content"]["application/json"]["schema"]
                 body = f"<p>Body: <code>{escape(_schema_name(schema))}</code></p>"
-            response = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            content = operation["responses"]["200"]["content"]
+            if "text/event-stream" in content:
+                events = _schema_name(content["text/event-stream"]["x-event-data"])
+                answer = f"a stream of <code>{escape(events)}</code> as Server-Sent Events"
+            else:
+                answer = (
+                    f"<code>{escape(_schema_name(content['application/json']['schema']))}</code>"
+                )
             sections.append(
                 f"<section><h2><span class=verb>{escape(verb.upper())}</span> "
                 f"<code>{escape(path)}</code></h2><p>{escape(operation['summary'])}</p>"
                 f"{f'<ul>{parameters}</ul>' if parameters else ''}{body}"
-                f"<p>Answer: <code>{escape(_schema_name(response))}</code></p></section>"
+                f"<p>Answer: {answer}</p></section>"
             )
     title = escape(document["info"]["title"])
     return f"""<!doctype html>

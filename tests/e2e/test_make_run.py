@@ -53,10 +53,9 @@ def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Pa
             page = client.get(console.split("#")[0])
             email = random_refs.email()
             recorded = record_by_email(client, headers, email, "Tried the console")
-            found = client.get("/v1/customers:search", params={"identity.email": email})
-            found_as_agent = client.get(
-                "/v1/customers:search", params={"identity.email": email}, headers=headers
-            )
+            search = {"identity.email": email, "minPosition": recorded["commitPosition"]}
+            found = client.get("/v1/customers:search", params=search)
+            found_as_agent = client.get("/v1/customers:search", params=search, headers=headers)
 
         assert page.status_code == 200
         assert "<html" in page.text.lower()

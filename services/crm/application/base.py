@@ -6,13 +6,15 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import JSONTranscoder, Recording, TrackingRecorder
 from eventsourcing.utils import EnvType
 
+from services.crm.application.group_commit import GroupCommit
 from services.crm.application.progress import ReadModelProgress
 from services.crm.application.results import (
     CustomerView,
@@ -53,10 +55,12 @@ class CustomerHistoryBase(Application[UUID]):
         timeline: Callable[[], TimelineStore] | None = None,
         directory: Callable[[], DirectoryStore] | None = None,
         clock: Callable[[], datetime] | None = None,
+        group_commit: bool = False,
     ) -> None:
         """timeline and directory open the read models the projections write; only
-        readers need them."""
+        readers need them. group_commit lets concurrent saves share a transaction."""
         super().__init__(env)
+        self._group_commit = GroupCommit(self._commit) if group_commit else None
         self.clock = clock or (lambda: datetime.now(UTC))
         self._open_timeline = timeline
         self._open_directory = directory
@@ -64,6 +68,23 @@ class CustomerHistoryBase(Application[UUID]):
         self._directory: DirectoryStore | None = None
         self._entry_transcoder = crm_transcoder()
         self._timeline_progress: ReadModelProgress | None = None
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(*objs, **kwargs)
+        if self._group_commit is None or kwargs:
+            return self._commit(processing)
+        return self._group_commit.save(processing)
+
+    def _commit(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         register_crm_transcodings(transcoder)
@@ -152,6 +173,8 @@ class CustomerHistoryBase(Application[UUID]):
 
     def close(self) -> None:
         self.stop_watchers()
+        if self._group_commit is not None:
+            self._group_commit.stop()
         for store in (self._timeline, self._directory):
             if store is not None:
                 store.close()

@@ -61,12 +61,13 @@ def open_directory_store(env: Mapping[str, str]) -> DirectoryStore:
     return store
 
 
-def open_application(env: Mapping[str, str]) -> CustomerHistory:
+def open_application(env: Mapping[str, str], group_commit: bool = False) -> CustomerHistory:
     """The application with its read models, as the service uses it."""
     return CustomerHistory(
         env=dict(env),
         timeline=lambda: open_timeline_store(env),
         directory=lambda: open_directory_store(env),
+        group_commit=group_commit,
     )
 
 

@@ -1,0 +1,115 @@
+"""Group commit: concurrent saves share a transaction, yet each call keeps its own fate."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError
+
+from services.crm.application import CustomerHistory
+from services.crm.application.group_commit import GroupCommit
+from services.crm.domain.identity import Identity, IdentityKind
+from services.crm.domain.note import Note
+from services.crm.projections.runner import open_application
+from tests import random_refs
+from tests.builders import AGENT, content
+
+
+@pytest.fixture
+def grouped(env: dict[str, str]) -> Iterator[CustomerHistory]:
+    application = open_application(env, group_commit=True)
+    yield application
+    application.close()
+
+
+def note(key: str) -> Note:
+    return Note(
+        idempotency_key=key, customer_id=uuid4(), text="synthetic", fingerprint="", cause=AGENT
+    )
+
+
+def test_a_conflict_inside_a_batch_fails_only_its_own_call(app: CustomerHistory) -> None:
+    taken = note(f"request:agent:test-agent:{uuid4()}")
+    app.save(taken)
+    release = threading.Event()
+    batch_sizes: list[int] = []
+
+    def slow_commit(processing: ProcessingEvent[UUID]) -> Any:
+        batch_sizes.append(len(processing.events))
+        release.wait(30)  # Holds the first commit so the rest queue up behind it.
+        return app._commit(processing)
+
+    group = GroupCommit(slow_commit)
+    fresh = [note(f"random:{uuid4()}") for _ in range(8)]
+    clash = note(taken.idempotency_key)  # Same id as a stored note: cannot commit.
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            first = pool.submit(group.save, _processing(note(f"random:{uuid4()}")))
+            while not batch_sizes:
+                time.sleep(0.001)
+            others = [pool.submit(group.save, _processing(n)) for n in [*fresh, clash]]
+            while group._waiting.qsize() < len(others):
+                time.sleep(0.001)
+            release.set()
+            first.result(30)
+            with pytest.raises(IntegrityError):
+                others[-1].result(30)
+            committed = [future.result(30) for future in others[:-1]]
+    finally:
+        group.stop()
+
+    assert len(batch_sizes) >= 2
+    assert batch_sizes[1] == len(others)  # They were tried together first.
+    assert [recordings[0].domain_event.originator_id for recordings in committed] == [
+        n.id for n in fresh
+    ]
+    for stored in fresh:
+        assert app.repository.get(stored.id).text == "synthetic"
+
+
+def test_concurrent_retries_across_batches_record_one_interaction(
+    grouped: CustomerHistory,
+) -> None:
+    identity = Identity(IdentityKind.EMAIL, random_refs.email())
+    what = content(summary="one request, many retries")
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(
+            pool.map(
+                lambda _: grouped.record_interaction(identity, what, AGENT, "retried-request"),
+                range(32),
+            )
+        )
+
+    assert len({result.interaction.customer_id for result in results}) == 1
+    (interaction_id,) = {result.interaction.id for result in results}
+    assert len(grouped.recorder.select_events(interaction_id)) == 1
+
+
+def test_many_writers_each_get_their_own_commit_position(grouped: CustomerHistory) -> None:
+    def record(number: int) -> tuple[UUID, int]:
+        identity = Identity(IdentityKind.EMAIL, random_refs.email())
+        result = grouped.record_interaction(identity, content(), AGENT, f"writer-{number}")
+        return result.interaction.id, result.position
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(record, range(200)))
+
+    assert len({interaction for interaction, _ in results}) == 200
+    for interaction, position in results:
+        (stored,) = grouped.recorder.select_notifications(start=position, limit=1)
+        # Each caller's position is that of its own last event: read-your-write holds.
+        assert stored.originator_id == interaction
+
+
+def _processing(*aggregates: Any) -> ProcessingEvent[UUID]:
+    processing: ProcessingEvent[UUID] = ProcessingEvent()
+    processing.collect_events(*aggregates)
+    return processing
