@@ -35,6 +35,8 @@ for _ in range(600):
         break
     except OSError:
         time.sleep(0.1)
+else:
+    sys.exit(f"the gateway did not answer on port {sys.argv[1]}")
 PY
 console=$($py -m services.gateway.dev_tokens --console "http://127.0.0.1:$port")
 cat <<INFO

@@ -16,7 +16,14 @@ def main() -> int:
     except GatewayConfigError as error:
         print(f"gateway: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=settings.listen_host, port=settings.listen_port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.listen_host,
+        port=settings.listen_port,
+        # Live timelines never end on their own; after this their clients reconnect
+        # elsewhere and resume with Last-Event-ID.
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,8 @@ RESUME_FIELD = "after_position"
 POSITION_FIELD = "position"
 KEEP_ALIVE_SECONDS = 15.0
 RETRY_MILLISECONDS = 2_000
+MAX_POSITION = 2**63 - 1
+_POSITION = re.compile(r"[0-9]{1,19}")
 _END = object()
 
 
@@ -29,7 +32,7 @@ def resume_from(message: Message, last_event_id: str | None) -> None:
     """Continue after the last event the client saw, when it says which."""
     if last_event_id is None or RESUME_FIELD not in message.DESCRIPTOR.fields_by_name:
         return
-    if not last_event_id.isdigit():
+    if not _POSITION.fullmatch(last_event_id) or int(last_event_id) > MAX_POSITION:
         raise BadRequestError("Last-Event-ID must be a position the stream sent")
     setattr(message, RESUME_FIELD, int(last_event_id))
 

@@ -86,12 +86,28 @@ def test_a_watch_the_crm_refuses_is_an_http_error_not_a_stream(gateway: httpx.Cl
     assert response.json()["error"]["details"][0]["reason"] == "CUSTOMER_NOT_FOUND"
 
 
-def test_a_last_event_id_that_is_not_a_position_is_a_bad_request(gateway: httpx.Client) -> None:
+@pytest.mark.parametrize("last_event_id", [b"yesterday", b"99999999999999999999", b"\xb2"])
+def test_a_last_event_id_that_is_not_a_position_is_a_bad_request(
+    gateway: httpx.Client, last_event_id: bytes
+) -> None:
     customer = record(gateway, random_refs.email(), "hello")["interaction"]["customer"]
 
     response = gateway.get(
-        f"/v1/{customer}/timeline:watch", headers={**KEY, "Last-Event-ID": "yesterday"}
+        f"/v1/{customer}/timeline:watch",
+        headers={b"Authorization": KEY["Authorization"].encode(), b"Last-Event-ID": last_event_id},
     )
 
     assert response.status_code == 400
     assert "Last-Event-ID" in response.json()["error"]["message"]
+
+
+def test_a_watch_with_nothing_new_yet_answers_at_once(gateway: httpx.Client) -> None:
+    recorded = record(gateway, random_refs.email(), "hello")
+    watch = f"/v1/{recorded['interaction']['customer']}/timeline:watch"
+    after = {"afterPosition": recorded["commitPosition"]}
+
+    # Headers and the retry hint come before any entry, so proxies and browsers see
+    # a live stream rather than a hanging request.
+    with gateway.stream("GET", watch, headers=KEY, params=after, timeout=5) as stream:
+        assert stream.status_code == 200
+        assert next(stream.iter_lines()).startswith("retry:")

@@ -11,6 +11,7 @@ import grpc
 import pytest
 from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import customer_history_service_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.crm.config import Settings
 from services.crm.server import start_service
@@ -86,6 +87,52 @@ def test_a_watch_on_a_merged_customer_follows_the_customer_it_was_merged_into(
 
     assert summaries(stream, 1) == ["after the merge"]
     stream.cancel()
+
+
+def test_a_watch_on_a_customer_merged_while_watching_follows_the_merge(stub: Any) -> None:
+    source = record_by_email(stub, random_refs.email(), summary="source")
+    target = record_by_email(stub, random_refs.email(), summary="target").interaction.customer
+    stream = watch(stub, source.interaction.customer, source.commit_position)
+
+    stub.MergeCustomers(
+        pb.MergeCustomersRequest(source=source.interaction.customer, target=target),
+        metadata=AGENT_METADATA,
+        timeout=30,
+    )
+    record_by_email(stub, source.interaction.identity.email, summary="after the merge")
+
+    # From the merge on, the watch shows the merged timeline after its cursor: the
+    # target's newer entry, the merge itself, and what came after.
+    seen = [next(stream).entry for _ in range(3)]
+    assert seen[0].interaction.summary == "target"
+    assert seen[1].customer_change.kind == pb.CUSTOMER_CHANGE_KIND_MERGED_FROM
+    assert seen[2].interaction.summary == "after the merge"
+    stream.cancel()
+
+
+def test_health_watches_do_not_hold_the_threads_calls_need(database_url: str) -> None:
+    service = start_service(
+        Settings(
+            database_url=database_url,
+            listen_address="127.0.0.1:0",
+            max_workers=1,
+            max_watchers=1,
+        )
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            watches = [health.Watch(health_pb2.HealthCheckRequest()) for _ in range(3)]
+            for opened in watches:
+                assert next(opened).status == health_pb2.HealthCheckResponse.SERVING
+
+            checked = health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+
+            assert checked.status == health_pb2.HealthCheckResponse.SERVING
+            for opened in watches:
+                opened.cancel()
+    finally:
+        service.stop()
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,9 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         trusted = self._trusted(method, metadata)
 
         if handler.unary_stream is not None:
+            if not method.startswith("/crm."):
+                # Health's Watch streams without holding a thread; wrapping would make it hold one.
+                return handler
             stream = handler.unary_stream
 
             def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
@@ -89,6 +92,9 @@ def _edge(
                 "UNTRUSTED_CALLER", f"calls need the '{CALLER_SECRET_HEADER}' metadata"
             )
         yield
+    except GeneratorExit:
+        code = grpc.StatusCode.CANCELLED  # The client left a stream.
+        raise
     except CrmError as error:
         status = to_grpc_status(error, request_id)
         code = status.code

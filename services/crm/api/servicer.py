@@ -210,6 +210,8 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             entries = self.app.watch_timeline(
                 customer_id, request.after_position, context.is_active
             )
+            # Headers now tell the client the watch is accepted, before any entry comes.
+            context.send_initial_metadata(())
             for entry in entries:
                 yield pb.WatchTimelineResponse(entry=mapping.timeline_entry_to_proto(entry))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -68,6 +69,7 @@ class CustomerHistoryBase(Application[UUID]):
         self._directory: DirectoryStore | None = None
         self._entry_transcoder = crm_transcoder()
         self._timeline_progress: ReadModelProgress | None = None
+        self._progress_lock = threading.Lock()
 
     def save(
         self,
@@ -100,12 +102,13 @@ class CustomerHistoryBase(Application[UUID]):
     @property
     def timeline_progress(self) -> ReadModelProgress:
         """The timeline's position, polled once for every watcher."""
-        if self._timeline_progress is None:
-            timeline = self.timeline
-            self._timeline_progress = ReadModelProgress(
-                lambda: timeline.max_tracking_id(self.name) or 0
-            )
-        return self._timeline_progress
+        with self._progress_lock:
+            if self._timeline_progress is None:
+                timeline = self.timeline
+                self._timeline_progress = ReadModelProgress(
+                    lambda: timeline.max_tracking_id(self.name) or 0
+                )
+            return self._timeline_progress
 
     def timeline_entry(self, row: TimelineRow) -> TimelineEntry:
         item = self._entry_transcoder.decode(row.payload)

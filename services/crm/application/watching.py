@@ -38,6 +38,8 @@ class WatchingUseCases(CustomerHistoryBase):
             # Read where the projection is before querying: whatever it commits later
             # wakes the wait below, so nothing slips between the query and the wait.
             reached = progress.position
+            # A merge moves this customer's timeline under another: follow it there.
+            root = self.timeline.owner_of(root)
             rows = self.timeline.select_after_position(root, cursor, WATCH_BATCH)
             for row in rows:
                 cursor = row.position

@@ -74,6 +74,10 @@ class SqlTimeline(SqlReadModel):
             [self._db_id(customer_id), position, limit],
         )
 
+    def owner_of(self, customer_id: UUID) -> UUID:
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._root(cursor, customer_id)
+
     def _select_rows(self, condition: str, params: list[Any]) -> list[TimelineRow]:
         statement = (
             "SELECT entry_id, customer_id, occurred_at, position, channel, direction, payload "

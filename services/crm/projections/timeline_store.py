@@ -98,6 +98,11 @@ class TimelineStore(TrackingRecorder, ABC):
         """Entries put on the customer's timeline after a log position, in log order."""
 
     @abstractmethod
+    def owner_of(self, customer_id: UUID) -> UUID:
+        """The customer whose timeline shows this customer's entries now: itself, or
+        the customer it was merged into."""
+
+    @abstractmethod
     def drop(self) -> None:
         """Remove every row and the tracking position, for a rebuild from zero."""
 
