@@ -21,12 +21,16 @@ test: lint
 	$(PY) -m pytest
 
 lint: $(INSTALLED) $(GENERATED)
-	$(VENV)/bin/ruff check services tests scripts
-	$(VENV)/bin/ruff format --check services tests scripts
-	$(VENV)/bin/mypy services tests scripts
+	$(VENV)/bin/ruff check services tests scripts bench
+	$(VENV)/bin/ruff format --check services tests scripts bench
+	$(VENV)/bin/mypy services tests scripts bench
 	$(VENV)/bin/buf lint
 
 proto: $(GENERATED)
+
+# BENCH_QUICK=1 for a reduced run; BENCH_DATABASE_URL names the PostgreSQL to use.
+bench: $(INSTALLED) $(GENERATED)
+	$(PY) -m bench
 
 rebuild-projections: $(INSTALLED) $(GENERATED)
 	$(PY) -m services.crm rebuild-projections

@@ -1,0 +1,1 @@
+"""`make bench`: the CRM measured against baselines started in the same run."""
