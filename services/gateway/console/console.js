@@ -27,6 +27,7 @@ const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
 });
 const SVG_NS = "http://www.w3.org/2000/svg";
+const CUSTOMER_NAME = /^customers\/[A-Za-z0-9_-]+$/;
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -65,20 +66,17 @@ function icon(name) {
   return svg;
 }
 
-function setStatus(node, text, { error = false, retry = null } = {}) {
+function setStatus(node, text, { tone = "", retry = null } = {}) {
   node.replaceChildren(text);
-  node.classList.toggle("error", error);
-  if (retry) node.append(" ", el("button", { type: "button", class: "button small" }, "Retry"));
-  if (retry) node.lastChild.addEventListener("click", retry);
+  node.dataset.tone = retry ? "error" : tone;
+  if (!retry) return;
+  const button = el("button", { type: "button", class: "button small" }, "Retry");
+  button.addEventListener("click", retry);
+  node.append(" ", button);
 }
 
 function announce(text) {
   $("announcer").textContent = text;
-}
-
-function customerLink(name) {
-  const link = el("a", { href: `#customer=${encodeURIComponent(name).replaceAll("%2F", "/")}` }, name);
-  return link;
 }
 
 // ---- the API ----
@@ -99,17 +97,15 @@ class ApiError extends Error {
 const JSON_TYPE = { "Content-Type": "application/json" };
 const NETWORK_ERROR = "Could not reach the server. Check the connection and try again.";
 
-async function api(path, { method = "GET", body, signal, headers = {} } = {}) {
+async function api(path, { method = "GET", body } = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
-      signal,
-      headers: { Authorization: `Bearer ${state.token}`, ...(body === undefined ? {} : JSON_TYPE), ...headers },
+      headers: { Authorization: `Bearer ${state.token}`, ...(body === undefined ? {} : JSON_TYPE) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  } catch (error) {
-    if (error.name === "AbortError") throw error;
+  } catch {
     throw new ApiError(0, { error: { message: NETWORK_ERROR } });
   }
   const data = await response.json().catch(() => null);
@@ -164,7 +160,8 @@ function signIn(token) {
   }
   state.token = token;
   sessionStorage.setItem(TOKEN_KEY, token);
-  $("agent-name").textContent = claims ? `${claims.sub}${claims.role ? ` · ${claims.role}` : ""}` : "Signed in";
+  $("agent-name").replaceChildren(claims ? claims.sub : "Signed in");
+  if (claims && claims.role) $("agent-name").append(el("span", { class: "agent-role" }, ` · ${claims.role}`));
   $("sign-in-view").hidden = true;
   $("console-view").hidden = false;
   $("session").hidden = false;
@@ -217,7 +214,7 @@ async function search(text, pageToken = "") {
     state.nextSearch = answer.nextPageToken ? () => search(text, answer.nextPageToken) : null;
     $("more-results").hidden = !answer.nextPageToken;
   } catch (error) {
-    setStatus($("search-status"), error.message, { error: true, retry: () => search(text, pageToken) });
+    setStatus($("search-status"), error.message, { retry: () => search(text, pageToken) });
   }
 }
 
@@ -255,7 +252,13 @@ function showCustomer(name) {
 
 // ---- one customer ----
 
-async function openCustomer(name) {
+async function openCustomer(name, { focus = true } = {}) {
+  // The name becomes part of API paths: accept nothing but a customer's.
+  if (!CUSTOMER_NAME.test(name)) {
+    state.customer = "";
+    return showCustomerError(`“${name}” is not a customer's name.`);
+  }
+  if (name !== state.customer) $("note-text").value = ""; // a draft belongs to the customer it was written for
   state.customer = name;
   markCurrentResult();
   $("customer-placeholder").hidden = true;
@@ -272,13 +275,22 @@ async function openCustomer(name) {
     const answer = await api(`/v1/${name}`);
     if (view !== state.view) return;
     showCustomerHead(answer.customer, answer.redirectedFrom);
-    $("customer-title").focus();
+    if (focus) $("customer-title").focus();
     await loadTimeline();
   } catch (error) {
-    if (view !== state.view) return;
-    $("customer-title").textContent = "Customer not available";
-    setStatus($("timeline-status"), error.message, { error: true, retry: () => openCustomer(name) });
+    if (view === state.view) showCustomerError(error.message, () => openCustomer(name));
   }
+}
+
+function showCustomerError(message, retry = null) {
+  stopStream();
+  state.view += 1;
+  $("customer-placeholder").hidden = true;
+  $("customer-detail").hidden = false;
+  $("customer-title").textContent = "Customer not available";
+  $("customer-identities").replaceChildren();
+  $("timeline").replaceChildren();
+  setStatus($("timeline-status"), message, { tone: "error", retry });
 }
 
 function showCustomerHead(customer, redirectedFrom) {
@@ -289,9 +301,11 @@ function showCustomerHead(customer, redirectedFrom) {
   }
   $("customer-title").textContent = customerTitle(customer);
   const identities = (customer.identities || []).map((identity) => el("li", {}, identityText(identity)));
+  const merged = (customer.mergedFrom || []).length;
+  if (merged) identities.push(el("li", { class: "merged" }, `Includes ${merged} merged record${merged === 1 ? "" : "s"}`));
   $("customer-identities").replaceChildren(...identities);
   if (redirectedFrom) {
-    $("customer-notice").replaceChildren(customerLink(redirectedFrom), " was merged into this customer; showing the merged history.");
+    $("customer-notice").textContent = `${redirectedFrom} was merged into this customer: this is the merged history.`;
     $("customer-notice").hidden = false;
   }
 }
@@ -325,7 +339,7 @@ async function loadTimeline() {
     addPage(page);
     watch(view, page.position || "0");
   } catch (error) {
-    if (view === state.view) setStatus($("timeline-status"), error.message, { error: true, retry: loadTimeline });
+    if (view === state.view) setStatus($("timeline-status"), error.message, { retry: loadTimeline });
   } finally {
     if (view === state.view) $("timeline").removeAttribute("aria-busy");
   }
@@ -340,7 +354,7 @@ async function loadMore() {
     const page = await api(timelinePath({ pageToken: state.nextPageToken }));
     if (view === state.view) addPage(page);
   } catch (error) {
-    if (view === state.view) setStatus($("timeline-status"), error.message, { error: true, retry: loadMore });
+    if (view === state.view) setStatus($("timeline-status"), error.message, { retry: loadMore });
   } finally {
     state.loadingMore = false;
   }
@@ -358,7 +372,10 @@ function addPage(page) {
 function showTimelineEnd() {
   if (state.nextPageToken) setStatus($("timeline-status"), "");
   else if ($("timeline").children.length) setStatus($("timeline-status"), "Start of history");
-  else setStatus($("timeline-status"), state.channels.size ? "No interactions on these channels" : "No interactions yet");
+  else {
+    const text = state.channels.size ? "No interactions on these channels" : "No interactions yet";
+    setStatus($("timeline-status"), text, { tone: "empty" });
+  }
 }
 
 const sentinelObserver = new IntersectionObserver(
@@ -628,6 +645,7 @@ async function watch(view, afterPosition) {
   let lastId = afterPosition;
   let delay = 1000;
   for (let attempt = 0; !controller.signal.aborted; attempt += 1) {
+    if (attempt === 0) setLive("connecting", "Connecting…");
     try {
       await readStream(view, lastId, attempt > 0, controller.signal, (id) => {
         lastId = id;
@@ -694,7 +712,7 @@ function onLiveEntry(view, entry) {
   if (view !== state.view || !entry) return;
   const change = entry.customerChange;
   if (change && RELOADING_CHANGES.has(change.kind)) {
-    openCustomer(state.customer);
+    openCustomer(state.customer, { focus: false });
     return;
   }
   if (!matchesFilter(entry)) return;
