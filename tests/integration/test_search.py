@@ -124,7 +124,7 @@ def test_name_search_uses_indexes_at_a_hundred_thousand_customers(app: CustomerH
     from eventsourcing.persistence import Tracking
 
     for start in range(0, len(rows), 5_000):
-        store.apply(rows[start : start + 5_000], Tracking("bulk-load", start + 1))
+        store.apply([(rows[start : start + 5_000], Tracking("bulk-load", start + 1))])
     # SQLite gathers no statistics unless told to, and the service never tells it, so its
     # plan must be good without them; PostgreSQL's autovacuum analyzes new tables itself.
     if isinstance(store, PostgresDirectoryStore):

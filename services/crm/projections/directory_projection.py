@@ -28,7 +28,7 @@ class DirectoryProjection(Projection[DirectoryStore]):
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(self.changes(domain_event), tracking)
+        self.view.apply([(self.changes(domain_event), tracking)])
 
     def changes(self, event: Any) -> list[DirectoryChange]:
         if isinstance(event, Customer.Registered):

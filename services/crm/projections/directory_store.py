@@ -75,8 +75,9 @@ class Suggestion:
 
 class DirectoryStore(TrackingRecorder, ABC):
     @abstractmethod
-    def apply(self, changes: Sequence[DirectoryChange], tracking: Tracking) -> None:
-        """Make the changes and record the tracking position in one transaction."""
+    def apply(self, batch: Sequence[tuple[Sequence[DirectoryChange], Tracking]]) -> None:
+        """Make each event's changes in log order and record the last tracking
+        position, all in one transaction."""
 
     @abstractmethod
     def search_by_name(

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
-from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
 from services.crm.application import CustomerHistory
+from services.crm.projections.batch_runner import ChangeProjection, follow_log
 from services.crm.projections.directory_projection import DirectoryProjection
 from services.crm.projections.directory_store import DirectoryStore
 from services.crm.projections.postgres_directory_store import PostgresDirectoryStore
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 class ReadModel:
     """A projection and the store it writes, per database."""
 
-    projection_class: type[Projection[Any]]
+    projection_class: type[ChangeProjection]
     sqlite_store: type[TrackingRecorder]
     postgres_store: type[TrackingRecorder]
 
@@ -79,7 +79,7 @@ class ProjectionSupervisor:
         self,
         env: Mapping[str, str],
         read_model: ReadModel = TIMELINE,
-        projection_class: type[Projection[Any]] | None = None,
+        projection_class: type[ChangeProjection] | None = None,
         restart_delay: float = 1.0,
     ) -> None:
         self.env = dict(env)
@@ -112,14 +112,11 @@ class ProjectionSupervisor:
                 self._stopping.wait(self.restart_delay)
 
     def _follow_log(self) -> None:
-        with ProjectionRunner(
-            application_class=CustomerHistory,
-            projection_class=self.projection_class,
-            view_class=self.read_model.store_class(self.env),
-            env=self.env,
-        ) as runner:
-            while not self._stopping.is_set():
-                runner.run_forever(timeout=0.2)
+        store = self.read_model.open(self.env)
+        try:
+            follow_log(self.env, self.projection_class(store), self._stopping)
+        finally:
+            store.close()
 
 
 def rebuild(env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500) -> int:
@@ -133,9 +130,12 @@ def rebuild(env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500
         while notifications := app.recorder.select_notifications(
             start=last, limit=batch_size, inclusive_of_start=False
         ):
-            for notification in notifications:
-                event = app.mapper.to_domain_event(notification)
-                projection.process_event(event, Tracking(app.name, notification.id))
+            store.apply(
+                [
+                    (projection.changes(app.mapper.to_domain_event(n)), Tracking(app.name, n.id))
+                    for n in notifications
+                ]
+            )
             replayed += len(notifications)
             last = notifications[-1].id
         if isinstance(store, DirectoryStore):

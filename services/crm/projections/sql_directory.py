@@ -49,16 +49,21 @@ class SqlDirectory(SqlReadModel):
     """The DirectoryStore methods over a backend's read model, which it must precede
     in the bases."""
 
-    def apply(self, changes: Sequence[DirectoryChange], tracking: Tracking) -> None:
+    def apply(self, batch: Sequence[tuple[Sequence[DirectoryChange], Tracking]]) -> None:
+        if not batch:
+            return
         with self.datastore.transaction(commit=True) as cursor:
-            self._insert_tracking(cursor, tracking)
-            listed = [change for change in changes if isinstance(change, CustomerListed)]
-            self._list(cursor, listed)
-            for change in changes:
-                if isinstance(change, IdentityHeld):
-                    self._hold(cursor, change)
-                elif isinstance(change, CustomerMerged):
-                    self._merge(cursor, change)
+            self._insert_tracking(cursor, batch[-1][1])
+            for changes, _ in batch:
+                self._apply_one(cursor, changes)
+
+    def _apply_one(self, cursor: Any, changes: Sequence[DirectoryChange]) -> None:
+        self._list(cursor, [change for change in changes if isinstance(change, CustomerListed)])
+        for change in changes:
+            if isinstance(change, IdentityHeld):
+                self._hold(cursor, change)
+            elif isinstance(change, CustomerMerged):
+                self._merge(cursor, change)
 
     def search_by_name(
         self, tokens: Sequence[str], limit: int, after: NameCursor | None

@@ -30,17 +30,23 @@ class SqlTimeline(SqlReadModel):
     """apply() and select_entries() over a backend's read model (see sqlite_read_model
     and postgres_read_model), which it must precede in the bases."""
 
-    def apply(self, changes: Sequence[TimelineChange], tracking: Tracking) -> None:
+    def apply(self, batch: Sequence[tuple[Sequence[TimelineChange], Tracking]]) -> None:
+        if not batch:
+            return
         with self.datastore.transaction(commit=True) as cursor:
             # Tracking first: on SQLite it takes the write lock before anything is read.
-            self._insert_tracking(cursor, tracking)
-            for change in changes:
-                if isinstance(change, NewEntry):
-                    self._add_entry(cursor, change, tracking.notification_id)
-                elif isinstance(change, IdentityHolder):
-                    self._move_identity(cursor, change)
-                else:
-                    self._move_merge_pointer(cursor, change)
+            self._insert_tracking(cursor, batch[-1][1])
+            for changes, tracking in batch:
+                self._apply_one(cursor, changes, tracking.notification_id)
+
+    def _apply_one(self, cursor: Any, changes: Sequence[TimelineChange], position: int) -> None:
+        for change in changes:
+            if isinstance(change, NewEntry):
+                self._add_entry(cursor, change, position)
+            elif isinstance(change, IdentityHolder):
+                self._move_identity(cursor, change)
+            else:
+                self._move_merge_pointer(cursor, change)
 
     def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
         where = ["customer_id = ?"]

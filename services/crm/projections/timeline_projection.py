@@ -33,7 +33,7 @@ class TimelineProjection(Projection[TimelineStore]):
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(self.changes(domain_event), tracking)
+        self.view.apply([(self.changes(domain_event), tracking)])
 
     def changes(self, event: Any) -> list[TimelineChange]:
         """What the event changes on timelines; events that change nothing still

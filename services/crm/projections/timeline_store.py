@@ -84,8 +84,9 @@ class TimelineStore(TrackingRecorder, ABC):
     """Timeline rows plus the tracking position they were built to, kept atomically."""
 
     @abstractmethod
-    def apply(self, changes: Sequence[TimelineChange], tracking: Tracking) -> None:
-        """Make the changes and record the tracking position in one transaction."""
+    def apply(self, batch: Sequence[tuple[Sequence[TimelineChange], Tracking]]) -> None:
+        """Make each event's changes in log order and record the last tracking
+        position, all in one transaction."""
 
     @abstractmethod
     def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
