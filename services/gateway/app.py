@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,9 @@ from services.gateway.routes import Route, routes_of
 from services.gateway.transcoding import BadRequestError, build_request, to_json
 
 CONSOLE = Path(__file__).parent / "console"
+# Browsers run the console's modules only when served as JavaScript, whatever the host's
+# own MIME table says.
+mimetypes.add_type("text/javascript", ".js")
 SERVICE = customer_history_service_pb2.DESCRIPTOR.services_by_name["CustomerHistoryService"]
 
 
