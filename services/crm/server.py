@@ -39,7 +39,11 @@ class RunningService:
     grace_seconds: float
 
     def stop(self) -> None:
-        self.health.enter_graceful_shutdown()
+        # Telling health watchers blocks on any that stopped reading; server.stop()
+        # below cancels their streams, which releases it.
+        threading.Thread(
+            target=self.health.enter_graceful_shutdown, name="health-shutdown", daemon=True
+        ).start()
         # Watch streams end now, cleanly; their clients resume from the last position.
         self.app.stop_watchers()
         self.server.stop(self.grace_seconds).wait()
