@@ -1,4 +1,4 @@
-"""Command line: `python -m services.crm [serve | rebuild-projections]`."""
+"""Command line: `python -m services.crm [serve | rebuild-projections | import FILE]`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,14 @@ from services.crm.logs import configure_logging
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm", description=__doc__)
     parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "rebuild-projections"]
+        "command", nargs="?", default="serve", choices=["serve", "rebuild-projections", "import"]
     )
+    parser.add_argument("file", nargs="?", help="for import: a .jsonl or .csv file")
+    parser.add_argument("--address", default="", help="for import: the service, HOST:PORT")
+    parser.add_argument("--actor", default="service:import", help="for import: who imports")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return _import(args.file, args.address, args.actor)
     try:
         settings = Settings.from_environ()
     except ConfigError as error:
@@ -45,6 +50,33 @@ def main(argv: list[str] | None = None) -> int:
 
     serve(settings)
     return 0
+
+
+def _import(file: str | None, address: str, actor: str) -> int:
+    from pathlib import Path
+
+    from services.crm.cli.import_file import import_file
+
+    if not file or not Path(file).is_file():
+        print("crm import: give a .jsonl or .csv file that exists", file=sys.stderr)
+        return 2
+    settings = Settings.from_environ()
+    summary = import_file(
+        Path(file),
+        address or settings.listen_address,
+        actor,
+        settings.caller_secret,
+        show_progress=sys.stderr.isatty(),
+    )
+    print(
+        f"imported {summary.imported}, already imported {summary.already_imported}, "
+        f"failed {len(summary.failed)}"
+    )
+    for failure in summary.failed[:50]:
+        print(f"  {failure}")
+    if len(summary.failed) > 50:
+        print(f"  … and {len(summary.failed) - 50} more")
+    return 1 if summary.failed else 0
 
 
 if __name__ == "__main__":

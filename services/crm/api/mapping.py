@@ -26,7 +26,7 @@ from services.crm.domain.channels import (
     SocialVisibility,
 )
 from services.crm.domain.customer_change import CustomerChange
-from services.crm.domain.errors import InvalidInputError, Violations
+from services.crm.domain.errors import CrmError, InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
 from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
 from services.crm.domain.note import NoteRecord
@@ -310,6 +310,21 @@ def note_to_proto(note: NoteRecord) -> note_pb2.Note:
         text=note.text,
         author=note.author,
         create_time=timestamp(note.created_at),
+    )
+
+
+def import_failure(index: int, error: CrmError) -> service_pb2.ImportFailure:
+    violations = error.violations if isinstance(error, InvalidInputError) else []
+    return service_pb2.ImportFailure(
+        index=index,
+        reason=error.reason,
+        message=error.message,
+        field_violations=[
+            service_pb2.ImportFieldViolation(
+                field=v.field, reason=v.reason, description=v.description
+            )
+            for v in violations
+        ],
     )
 
 

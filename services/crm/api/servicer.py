@@ -13,9 +13,11 @@ from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import cause_of
 from services.crm.api.watchers import WatcherLimit
 from services.crm.application import CustomerHistory
+from services.crm.application.importing import ImportItem
 from services.crm.domain.channels import Channel, Direction
-from services.crm.domain.errors import InvalidInputError, Violations, field_prefix
+from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
+from services.crm.domain.interaction import InteractionContent
 from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor, TimelineQuery
 
@@ -28,6 +30,7 @@ DEFAULT_SEARCH_PAGE_SIZE = 20
 MAX_SEARCH_PAGE_SIZE = 100
 DEFAULT_SUGGESTIONS = 50
 MAX_SUGGESTIONS = 200
+MAX_IMPORT_BATCH = 1_000
 
 
 class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
@@ -48,17 +51,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     ) -> pb.RecordInteractionResponse:
         cause = cause_of(context)
         problems = Violations()
-        target: UUID | Identity | None = None
-        with problems.collect():
-            target = self._target(request)
-        with problems.collect("interaction"):
-            if not request.HasField("interaction"):
-                raise InvalidInputError.single("", "INTERACTION_REQUIRED", "must be set")
-            content = mapping.content_from_proto(request.interaction, self.app.clock())
         with problems.collect():
             _check_request_id(request.request_id)
-        problems.raise_if_any()
-        assert target is not None
+        target, content = self._recording(request, problems)
         with field_prefix("interaction"):
             result = self.app.record_interaction(
                 target,
@@ -285,6 +280,54 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             identity = mapping.identity_from_proto(request.identity, self.phone_region)
         problems.raise_if_any()
         return customer_id, identity
+
+    def ImportInteractions(
+        self, request: pb.ImportInteractionsRequest, context: grpc.ServicerContext
+    ) -> pb.ImportInteractionsResponse:
+        cause = cause_of(context)
+        if not 0 < len(request.interactions) <= MAX_IMPORT_BATCH:
+            raise InvalidInputError.single(
+                "interactions", "INVALID_BATCH_SIZE", f"send 1 to {MAX_IMPORT_BATCH} records"
+            )
+        items: list[tuple[int, ImportItem]] = []
+        failures: dict[int, CrmError] = {}
+        for index, record in enumerate(request.interactions):
+            problems = Violations()
+            problems.check(
+                record.interaction.HasField("occurred_time"),
+                "interaction.occurred_time",
+                "OCCURRED_TIME_REQUIRED",
+                "imported records must say when they happened",
+            )
+            try:
+                items.append((index, ImportItem(*self._recording(record, problems))))
+            except CrmError as error:
+                failures[index] = error
+        report = self.app.import_interactions(items, cause)
+        failures |= report.failures
+        return pb.ImportInteractionsResponse(
+            imported_count=report.imported,
+            already_imported_count=report.already_imported,
+            failures=[mapping.import_failure(i, failures[i]) for i in sorted(failures)],
+            commit_position=report.position,
+        )
+
+    def _recording(
+        self, request: pb.RecordInteractionRequest, problems: Violations
+    ) -> tuple[UUID | Identity, InteractionContent]:
+        """The target and content of a record request; every violation at once."""
+        target: UUID | Identity | None = None
+        content: InteractionContent | None = None
+        with problems.collect():
+            target = self._target(request)
+        with problems.collect("interaction"):
+            if not request.HasField("interaction"):
+                raise InvalidInputError.single("", "INTERACTION_REQUIRED", "must be set")
+            content = mapping.content_from_proto(request.interaction, self.app.clock())
+        problems.raise_if_any()
+        assert target is not None
+        assert content is not None
+        return target, content
 
     def _target(self, request: pb.RecordInteractionRequest) -> UUID | Identity:
         which = request.WhichOneof("target")

@@ -60,7 +60,10 @@ class RecordingUseCases(CustomerHistoryBase):
             earlier = self._earlier_recording(key, digest)
             if earlier is not None:
                 return RecordedResult(
-                    interaction_record(earlier), self._log_end(), earlier.customer_created
+                    interaction_record(earlier),
+                    self._log_end(),
+                    earlier.customer_created,
+                    already_recorded=True,
                 )
             customer_id, created = self._resolve_customer(target, cause)
             interaction = Interaction(

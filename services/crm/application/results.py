@@ -44,6 +44,7 @@ class RecordedResult:
     interaction: InteractionRecord
     position: int
     customer_created: bool
+    already_recorded: bool = False
 
 
 @dataclass(frozen=True)

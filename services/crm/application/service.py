@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from eventsourcing.domain import MutableOrImmutableAggregate
 
 from services.crm.application.identities import IdentityUseCases
+from services.crm.application.importing import ImportUseCases
 from services.crm.application.notes import NoteUseCases
 from services.crm.application.reading import ReadingUseCases
 from services.crm.application.recording import RecordingUseCases
@@ -15,7 +16,12 @@ from services.crm.domain.customer import Customer
 
 
 class CustomerHistory(
-    RecordingUseCases, IdentityUseCases, NoteUseCases, ReadingUseCases, WatchingUseCases
+    ImportUseCases,
+    RecordingUseCases,
+    IdentityUseCases,
+    NoteUseCases,
+    ReadingUseCases,
+    WatchingUseCases,
 ):
     """The service layer: every write is one atomic save of new events."""
 
