@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -17,7 +17,6 @@ from services.crm.domain.errors import CrmError, InvalidInputError
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import IdentityIndex
 from services.crm.domain.interaction import Interaction, InteractionContent, interaction_key
-from services.crm.domain.profile import CustomerProfile
 from services.crm.transcoder import fingerprint
 
 MAX_IMPORT_BATCH = 1_000
@@ -46,7 +45,7 @@ class ImportUseCases(RecordingUseCases):
         """Records each item once, keyed by its source system's id: a re-import of the
         same id records nothing. One failing item never stops the others."""
         report = ImportReport()
-        holders: dict[Identity, UUID] = {}
+        holders: dict[UUID | Identity, UUID] = {}
         new: list[Customer | IdentityIndex | Interaction] = []
         accepted = []
         for index, item in items:
@@ -72,26 +71,14 @@ class ImportUseCases(RecordingUseCases):
     def _holder(
         self,
         target: UUID | Identity,
-        holders: dict[Identity, UUID],
+        holders: dict[UUID | Identity, UUID],
         new: list[Customer | IdentityIndex | Interaction],
         cause: Cause,
     ) -> UUID:
-        if isinstance(target, UUID):
-            return self._root(self.get_customer(target)).id
+        """The customer an item belongs to, found once per import call."""
         if target not in holders:
-            claim = self._find(IdentityIndex, IdentityIndex.create_id(target))
-            if claim is not None and claim.customer_id is not None:
-                holders[target] = claim.customer_id
-            else:
-                customer = Customer.register(
-                    f"random:{uuid4()}", CustomerProfile(), (target,), fingerprint(), cause
-                )
-                if claim is None:
-                    claim = IdentityIndex(identity=target, customer_id=customer.id, cause=cause)
-                else:
-                    claim.reclaim(customer.id, cause)
-                new += [customer, claim]
-                holders[target] = customer.id
+            holders[target], created = self._resolve_customer(target, cause)
+            new += created
         return holders[target]
 
     def _import_one_by_one(
