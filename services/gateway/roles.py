@@ -34,6 +34,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "ListMergeSuggestions": _IDENTITY_KEEPERS,
     # Undoing a merge rewrites what every agent sees: a supervisor's call.
     "UnmergeCustomer": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # The raw log holds every customer's data: for auditors, not for agents.
+    "ReplayEvents": frozenset({Role.AUDITOR, Role.ADMIN}),
 }
 
 

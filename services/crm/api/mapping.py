@@ -13,6 +13,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.crm.application import CustomerView, TimelineEntry
+from services.crm.application.auditing import LoggedEvent
 from services.crm.domain.channels import (
     Channel,
     ChannelDetails,
@@ -310,6 +311,19 @@ def note_to_proto(note: NoteRecord) -> note_pb2.Note:
         text=note.text,
         author=note.author,
         create_time=timestamp(note.created_at),
+    )
+
+
+def logged_event_to_proto(event: LoggedEvent) -> service_pb2.LoggedEvent:
+    return service_pb2.LoggedEvent(
+        position=event.position,
+        topic=event.topic,
+        aggregate_id=str(event.aggregate_id),
+        aggregate_version=event.aggregate_version,
+        record_time=timestamp(event.recorded_at),
+        actor=event.actor,
+        correlation_id=event.correlation_id,
+        state_json=event.state.decode("utf-8", errors="replace"),
     )
 
 

@@ -31,6 +31,8 @@ MAX_SEARCH_PAGE_SIZE = 100
 DEFAULT_SUGGESTIONS = 50
 MAX_SUGGESTIONS = 200
 MAX_IMPORT_BATCH = 1_000
+DEFAULT_REPLAY_PAGE = 500
+MAX_REPLAY_PAGE = 2_000
 
 
 class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryServiceServicer):
@@ -209,6 +211,23 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             context.send_initial_metadata(())
             for entry in entries:
                 yield pb.WatchTimelineResponse(entry=mapping.timeline_entry_to_proto(entry))
+
+    def ReplayEvents(
+        self, request: pb.ReplayEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.ReplayEventsResponse]:
+        if request.page_size < 0:
+            raise InvalidInputError.single("page_size", "INVALID_PAGE_SIZE", "must not be negative")
+        page_size = min(request.page_size or DEFAULT_REPLAY_PAGE, MAX_REPLAY_PAGE)
+        with self.watchers.admit():
+            pages = self.app.replay(
+                request.after_position, request.up_to_position, page_size, context.is_active
+            )
+            context.send_initial_metadata(())
+            for page in pages:
+                yield pb.ReplayEventsResponse(
+                    events=[mapping.logged_event_to_proto(event) for event in page],
+                    position=page[-1].position,
+                )
 
     def SearchCustomers(
         self, request: pb.SearchCustomersRequest, context: grpc.ServicerContext

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import MutableOrImmutableAggregate
 
+from services.crm.application.auditing import AuditUseCases
 from services.crm.application.identities import IdentityUseCases
 from services.crm.application.importing import ImportUseCases
 from services.crm.application.notes import NoteUseCases
@@ -17,6 +18,7 @@ from services.crm.domain.customer import Customer
 
 class CustomerHistory(
     ImportUseCases,
+    AuditUseCases,
     RecordingUseCases,
     IdentityUseCases,
     NoteUseCases,
