@@ -39,11 +39,9 @@ class RunningService:
     grace_seconds: float
 
     def stop(self) -> None:
-        # Telling health watchers blocks on any that stopped reading; server.stop()
-        # below cancels their streams, which releases it.
-        threading.Thread(
-            target=self.health.enter_graceful_shutdown, name="health-shutdown", daemon=True
-        ).start()
+        # Health is not set to NOT_SERVING here: grpc_health's set() holds its lock
+        # while sending to Watch streams, and deadlocks the server against a watcher
+        # closing at that moment. server.stop() refuses new calls, probes included.
         # Watch streams end now, cleanly; their clients resume from the last position.
         self.app.stop_watchers()
         self.server.stop(self.grace_seconds).wait()

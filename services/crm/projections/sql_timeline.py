@@ -36,17 +36,19 @@ class SqlTimeline(SqlReadModel):
         with self.datastore.transaction(commit=True) as cursor:
             # Tracking first: on SQLite it takes the write lock before anything is read.
             self._insert_tracking(cursor, batch[-1][1])
+            owners = _Owners(self, cursor)
             for changes, tracking in batch:
-                self._apply_one(cursor, changes, tracking.notification_id)
-
-    def _apply_one(self, cursor: Any, changes: Sequence[TimelineChange], position: int) -> None:
-        for change in changes:
-            if isinstance(change, NewEntry):
-                self._add_entry(cursor, change, position)
-            elif isinstance(change, IdentityHolder):
-                self._move_identity(cursor, change)
-            else:
-                self._move_merge_pointer(cursor, change)
+                for change in changes:
+                    if isinstance(change, NewEntry):
+                        owners.add_entry(change, tracking.notification_id)
+                        continue
+                    # Moves read the entries written so far, and change who owns what.
+                    owners.flush()
+                    if isinstance(change, IdentityHolder):
+                        self._move_identity(cursor, change)
+                    else:
+                        self._move_merge_pointer(cursor, change)
+            owners.flush()
 
     def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
         where = ["customer_id = ?"]
@@ -104,28 +106,14 @@ class SqlTimeline(SqlReadModel):
                 for row in cursor.fetchall()
             ]
 
-    def _add_entry(self, cursor: Any, entry: NewEntry, position: int) -> None:
-        home = entry.origin_customer_id
-        if entry.via_identity is not None:
-            home = self._holder(cursor, entry.via_identity) or home
-        cursor.execute(
+    def _insert_entries(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        cursor.executemany(
             self._q(
                 "INSERT INTO {entries} (entry_id, customer_id, home_customer_id, "
                 "origin_customer_id, via_identity, occurred_at, position, channel, direction, "
                 "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING"
             ),
-            (
-                self._db_id(entry.entry_id),
-                self._db_id(self._root(cursor, home)),
-                self._db_id(home),
-                self._db_id(entry.origin_customer_id),
-                None if entry.via_identity is None else self._db_id(entry.via_identity),
-                self._db_time(entry.occurred_at),
-                position,
-                entry.channel,
-                entry.direction,
-                entry.payload,
-            ),
+            rows,
         )
 
     def _move_identity(self, cursor: Any, change: IdentityHolder) -> None:
@@ -223,3 +211,43 @@ class SqlTimeline(SqlReadModel):
             frontier = [self._py_id(row["source_id"]) for row in cursor.fetchall()]
             found.extend(frontier)
         return found
+
+
+class _Owners:
+    """New entries of one batch, written together; who holds an identity and where a
+    customer's merges lead are looked up once per batch until something moves."""
+
+    def __init__(self, timeline: SqlTimeline, cursor: Any) -> None:
+        self.timeline, self.cursor = timeline, cursor
+        self.rows: list[tuple[Any, ...]] = []
+        self.holders: dict[UUID, UUID | None] = {}
+        self.roots: dict[UUID, UUID] = {}
+
+    def add_entry(self, entry: NewEntry, position: int) -> None:
+        t = self.timeline
+        home = entry.origin_customer_id
+        if entry.via_identity is not None:
+            if entry.via_identity not in self.holders:
+                self.holders[entry.via_identity] = t._holder(self.cursor, entry.via_identity)
+            home = self.holders[entry.via_identity] or home
+        if home not in self.roots:
+            self.roots[home] = t._root(self.cursor, home)
+        self.rows.append(
+            (
+                t._db_id(entry.entry_id),
+                t._db_id(self.roots[home]),
+                t._db_id(home),
+                t._db_id(entry.origin_customer_id),
+                None if entry.via_identity is None else t._db_id(entry.via_identity),
+                t._db_time(entry.occurred_at),
+                position,
+                entry.channel,
+                entry.direction,
+                entry.payload,
+            )
+        )
+
+    def flush(self) -> None:
+        if self.rows:
+            self.timeline._insert_entries(self.cursor, self.rows)
+        self.rows, self.holders, self.roots = [], {}, {}
