@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.crm.application import CustomerHistory
 from services.crm.application.group_commit import GroupCommit
+from services.crm.application.results import ServiceStoppingError
 from services.crm.domain.identity import Identity, IdentityKind
 from services.crm.domain.note import Note
 from services.crm.projections.runner import open_application
@@ -113,3 +114,28 @@ def _processing(*aggregates: Any) -> ProcessingEvent[UUID]:
     processing: ProcessingEvent[UUID] = ProcessingEvent()
     processing.collect_events(*aggregates)
     return processing
+
+
+def test_a_save_after_stopping_is_refused_at_once(app: CustomerHistory) -> None:
+    group = GroupCommit(app._commit)
+    group.stop()
+
+    with pytest.raises(ServiceStoppingError):
+        group.save(_processing(note(f"random:{uuid4()}")))
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_callers_waiting_when_the_writer_dies_are_told_not_left_waiting(
+    app: CustomerHistory,
+) -> None:
+    def broken_commit(processing: ProcessingEvent[UUID]) -> Any:
+        raise SystemExit  # Escapes every handler, as a crash in the writer would.
+
+    group = GroupCommit(broken_commit)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        waiting = [
+            pool.submit(group.save, _processing(note(f"random:{uuid4()}"))) for _ in range(4)
+        ]
+        outcomes = [type(future.exception(timeout=10)) for future in waiting]
+
+    assert set(outcomes) == {ServiceStoppingError}

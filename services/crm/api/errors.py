@@ -11,6 +11,7 @@ from grpc_status import rpc_status
 
 from services.crm.api.watchers import TooManyWatchersError
 from services.crm.application import ConcurrentUpdateError, ProjectionLaggingError
+from services.crm.application.results import ServiceStoppingError
 from services.crm.domain import errors
 
 ERROR_DOMAIN = "crm.customer-history"
@@ -39,6 +40,7 @@ _CODES: list[tuple[type[errors.CrmError], int]] = [
     (errors.TargetMergedIntoSourceError, code_pb2.FAILED_PRECONDITION),
     (errors.InteractionAlreadyRecordedError, code_pb2.ALREADY_EXISTS),
     (ProjectionLaggingError, code_pb2.UNAVAILABLE),
+    (ServiceStoppingError, code_pb2.UNAVAILABLE),
     (ConcurrentUpdateError, code_pb2.ABORTED),
     (TooManyWatchersError, code_pb2.RESOURCE_EXHAUSTED),
 ]

@@ -39,6 +39,15 @@ class ConcurrentUpdateError(CrmError):
         super().__init__("too many concurrent writers; retry the request")
 
 
+class ServiceStoppingError(CrmError):
+    """The service is shutting down; nothing was written, so the caller may retry."""
+
+    reason = "SERVICE_STOPPING"
+
+    def __init__(self) -> None:
+        super().__init__("the service is stopping; nothing was written, retry the request")
+
+
 @dataclass(frozen=True)
 class RecordedResult:
     interaction: InteractionRecord
