@@ -70,12 +70,12 @@ def _import(file: str | None, address: str, actor: str) -> int:
     )
     print(
         f"imported {summary.imported}, already imported {summary.already_imported}, "
-        f"failed {len(summary.failed)}"
+        f"failed {summary.failed}"
     )
-    for failure in summary.failed[:50]:
+    for failure in summary.failures[:50]:
         print(f"  {failure}")
-    if len(summary.failed) > 50:
-        print(f"  … and {len(summary.failed) - 50} more")
+    if summary.failed > 50:
+        print(f"  … and {summary.failed - 50} more")
     return 1 if summary.failed else 0
 
 

@@ -79,3 +79,21 @@ def test_a_csv_file_imports_with_its_header_naming_the_columns(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "imported 1, already imported 0, failed 0" in result.stdout
+
+
+def test_a_spreadsheet_csv_with_a_bom_and_a_broken_row_imports_the_rest(
+    service: RunningService, tmp_path: Path
+) -> None:
+    batch = random_refs.suffix()
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "\ufeffemail,channel,direction,occurred_time,external_id,summary\n"
+        f"{random_refs.email()},EMAIL,INBOUND,2026-02-01T09:30:00Z,a-{batch},Hello\n"
+        f"{random_refs.email()},EMAIL,INBOUND,2026-02-01T09:31:00Z,b-{batch},Hello, again\n",
+        encoding="utf-8",
+    )
+
+    result = crm_import(service, path)
+
+    assert "imported 1, already imported 0, failed 1" in result.stdout, result.stderr
+    assert "line 3: more fields than the header names" in result.stdout

@@ -26,21 +26,32 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 BATCH = 1_000
+BATCH_BYTES = 3 * 1024 * 1024
+MAX_LISTED_FAILURES = 1_000
 
 
 @dataclass
 class ImportSummary:
     imported: int = 0
     already_imported: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, why: str, count: int = 1) -> None:
+        """Counts every failure; keeps the first few to show, so memory stays flat."""
+        self.failed += count
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            self.failures.append(why)
 
 
 def read_records(path: Path) -> Iterator[tuple[int, pb.RecordInteractionRequest | str]]:
     """(line number, request) per record, or (line number, why it cannot be read)."""
-    with path.open(newline="", encoding="utf-8") as source:
+    # utf-8-sig: spreadsheet exports often start with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as source:
         if path.suffix.lower() == ".csv":
-            for number, row in enumerate(csv.DictReader(source), start=2):
-                yield number, _from_csv(row)
+            reader = csv.DictReader(source)
+            for row in reader:
+                yield reader.line_num, _from_csv(row)
             return
         for number, line in enumerate(source, start=1):
             if line.strip():
@@ -54,12 +65,14 @@ def _from_json(line: str) -> pb.RecordInteractionRequest | str:
         return f"not a record: {error}"
 
 
-def _from_csv(row: dict[str, str]) -> pb.RecordInteractionRequest | str:
+def _from_csv(row: dict[str | None, str | list[str] | None]) -> pb.RecordInteractionRequest | str:
     document: dict[str, object] = {"interaction": {}}
     interaction: dict[str, object] = {}
-    for column, value in row.items():
-        value = (value or "").strip()
-        if not value or column is None:
+    for column, raw in row.items():
+        if column is None:
+            return "more fields than the header names (an unquoted comma?)"
+        value = raw.strip() if isinstance(raw, str) else ""
+        if not value:
             continue
         if column in ("email", "phone"):
             document["identity"] = {column: value}
@@ -102,20 +115,23 @@ def import_file(
 
 
 def _batches(path: Path) -> Iterator[list[tuple[int, pb.RecordInteractionRequest | str]]]:
+    """At most BATCH records and BATCH_BYTES per call: long bodies would otherwise
+    exceed what a gRPC server accepts in one message."""
     batch: list[tuple[int, pb.RecordInteractionRequest | str]] = []
-    for record in read_records(path):
-        batch.append(record)
-        if len(batch) == BATCH:
+    size = 0
+    for line, record in read_records(path):
+        record_size = 0 if isinstance(record, str) else record.ByteSize()
+        if batch and (len(batch) == BATCH or size + record_size > BATCH_BYTES):
             yield batch
-            batch = []
+            batch, size = [], 0
+        batch.append((line, record))
+        size += record_size
     if batch:
         yield batch
 
 
 def _count_records(path: Path) -> int:
-    with path.open(encoding="utf-8") as source:
-        lines = sum(1 for line in source if line.strip())
-    return lines - 1 if path.suffix.lower() == ".csv" else lines
+    return sum(1 for _ in read_records(path))
 
 
 def _send(
@@ -125,21 +141,27 @@ def _send(
     summary: ImportSummary,
 ) -> None:
     readable = [(line, record) for line, record in batch if not isinstance(record, str)]
-    summary.failed += [
-        f"line {line}: {record}" for line, record in batch if isinstance(record, str)
-    ]
+    for line, record in batch:
+        if isinstance(record, str):
+            summary.fail(f"line {line}: {record}")
     if not readable:
         return
-    response = stub.ImportInteractions(
-        pb.ImportInteractionsRequest(interactions=[record for _, record in readable]),
-        metadata=metadata,
-        timeout=120,
-    )
+    try:
+        response = stub.ImportInteractions(
+            pb.ImportInteractionsRequest(interactions=[record for _, record in readable]),
+            metadata=metadata,
+            timeout=120,
+        )
+    except grpc.RpcError as error:
+        # Safe to run the file again: records already imported are not imported twice.
+        lines = f"lines {readable[0][0]}-{readable[-1][0]}"
+        summary.fail(f"{lines}: {error.code().name}: {error.details()}", len(readable))
+        return
     summary.imported += response.imported_count
     summary.already_imported += response.already_imported_count
     for failure in response.failures:
         fields = ", ".join(v.field for v in failure.field_violations)
         where = f" ({fields})" if fields else ""
-        summary.failed.append(
+        summary.fail(
             f"line {readable[failure.index][0]}: {failure.reason}{where}: {failure.message}"
         )
