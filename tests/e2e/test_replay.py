@@ -54,6 +54,18 @@ def test_a_replay_resumes_after_a_position_and_stops_where_asked(stub: Any) -> N
     assert positions == list(range(ends[0] + 1, ends[2] + 1))
 
 
+def test_a_replay_page_of_long_events_fits_a_default_client_message(stub: Any) -> None:
+    email = random_refs.email()
+    for _ in range(80):
+        record_by_email(stub, email, body="x" * 60_000)
+
+    pages = replay(stub, page_size=2_000)
+
+    assert sum(len(page.events) for page in pages) >= 80
+    assert max(page.ByteSize() for page in pages) <= 4 * 1024 * 1024
+    assert len(pages) > 1
+
+
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [

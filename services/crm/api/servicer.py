@@ -13,6 +13,7 @@ from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import cause_of
 from services.crm.api.watchers import WatcherLimit
 from services.crm.application import CustomerHistory
+from services.crm.application.auditing import LoggedEvent
 from services.crm.application.importing import ImportItem
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
@@ -224,10 +225,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             )
             context.send_initial_metadata(())
             for page in pages:
-                yield pb.ReplayEventsResponse(
-                    events=[mapping.logged_event_to_proto(event) for event in page],
-                    position=page[-1].position,
-                )
+                yield from _replay_messages(page)
 
     def SearchCustomers(
         self, request: pb.SearchCustomersRequest, context: grpc.ServicerContext
@@ -409,6 +407,21 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             ),
             fingerprint,
         )
+
+
+def _replay_messages(page: list[LoggedEvent]) -> Iterator[pb.ReplayEventsResponse]:
+    """The page as messages of at most MAX_PAGE_BYTES: events hold up to 64 KiB of
+    text each, and a client takes 4 MiB per message by default."""
+    message = pb.ReplayEventsResponse()
+    for event in page:
+        logged = mapping.logged_event_to_proto(event)
+        if message.events and message.ByteSize() + logged.ByteSize() > MAX_PAGE_BYTES:
+            yield message
+            message = pb.ReplayEventsResponse()
+        message.events.append(logged)
+        message.position = event.position
+    if message.events:
+        yield message
 
 
 def _check_request_id(request_id: str) -> None:

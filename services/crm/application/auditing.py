@@ -36,7 +36,7 @@ class AuditUseCases(CustomerHistoryBase):
         up_to = up_to or end
         if after < 0 or up_to < after or up_to > end:
             raise InvalidInputError.single(
-                "up_to_position",
+                "after_position" if after < 0 or after > end else "up_to_position",
                 "INVALID_POSITION_RANGE",
                 f"need 0 <= after_position <= up_to_position <= {end} (the log's end)",
             )
