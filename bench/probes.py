@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench.workload import email, record_request
 
 ACTOR = (("x-crm-actor", "service:bench"),)
+LAG_TIMEOUT = 30.0
 
 
 def _stub(channel: grpc.Channel) -> customer_history_service_pb2_grpc.CustomerHistoryServiceStub:
@@ -31,6 +32,30 @@ def register(address: str, emails: list[str]) -> list[str]:
             reply = stub.RecordInteraction(request, metadata=ACTOR, timeout=30)
             names.append(reply.interaction.customer)
         return names
+
+
+def add_history(address: str, emails: list[str], per_customer: int) -> None:
+    """Imports per_customer interactions for each address, so timeline reads get full
+    pages (the record phase leaves each known customer only a few)."""
+    when = Timestamp()
+    when.FromSeconds(int(time.time()) - 3_600)
+    batch_id = uuid4().hex[:8]
+    records = []
+    for address_ in emails:
+        for n in range(per_customer):
+            request = record_request(address_, f"Earlier interaction {n}")
+            request.interaction.external_id = f"history-{batch_id}-{address_}-{n}"
+            request.interaction.occurred_time.CopyFrom(when)
+            records.append(request)
+    with grpc.insecure_channel(address) as channel:
+        for start in range(0, len(records), 1_000):
+            reply = _stub(channel).ImportInteractions(
+                pb.ImportInteractionsRequest(interactions=records[start : start + 1_000]),
+                metadata=ACTOR,
+                timeout=300,
+            )
+            if reply.failures:
+                raise RuntimeError(f"import refused records: {reply.failures[0]}")
 
 
 def wait_caught_up(address: str, customer: str, log_end: int) -> None:
@@ -61,42 +86,62 @@ def retry_while_lagging(read: Any, timeout: float = 3_600) -> None:
                 raise
 
 
-def projection_lag_p99(address: str, rate: float, seconds: float) -> float:
-    """Records at a steady rate; for each, the time from the acknowledgement until a
-    timeline read asking for that write's position answers."""
+def projection_lag_p99(address: str, rate: float, seconds: float) -> tuple[float, int]:
+    """Records to one customer at a steady rate while a WatchTimeline on that customer
+    reports each entry as the timeline takes it in; the lag is from the write's
+    acknowledgement to its arrival. Starts once the projections have caught up; a
+    write that never arrives counts as LAG_TIMEOUT. Returns the p99 and the misses."""
+    with grpc.insecure_channel(address) as channel:
+        first = _stub(channel).RecordInteraction(
+            record_request(email(uuid4()), "Lag probe"), metadata=ACTOR, timeout=30
+        )
+    customer = first.interaction.customer
+    wait_caught_up(address, customer, first.commit_position)
 
-    async def measure() -> list[float]:
-        lags: list[float] = []
+    async def measure() -> tuple[dict[str, float], dict[str, float]]:
+        acked: dict[str, float] = {}
+        seen: dict[str, float] = {}
         async with grpc.aio.insecure_channel(address) as channel:
             stub = customer_history_service_pb2_grpc.CustomerHistoryServiceStub(channel)
+            watch = stub.WatchTimeline(
+                pb.WatchTimelineRequest(customer=customer, after_position=first.commit_position),
+                metadata=ACTOR,
+            )
+
+            async def follow() -> None:
+                async for message in watch:
+                    seen[message.entry.interaction.name] = time.perf_counter()
+
+            follower = asyncio.create_task(follow())
+            in_flight = asyncio.Semaphore(64)
 
             async def one() -> None:
-                request = record_request(email(uuid4()), "Lag probe")
-                reply = await stub.RecordInteraction(request, metadata=ACTOR, timeout=30)
-                acknowledged = time.perf_counter()
-                await stub.GetTimeline(
-                    pb.GetTimelineRequest(
-                        customer=reply.interaction.customer,
-                        page_size=1,
-                        min_position=reply.commit_position,
-                    ),
-                    timeout=30,
-                )
-                lags.append((time.perf_counter() - acknowledged) * 1000)
+                async with in_flight:
+                    request = record_request("", "Lag probe")
+                    request.customer = customer
+                    reply = await stub.RecordInteraction(request, metadata=ACTOR, timeout=30)
+                    acked[reply.interaction.name] = time.perf_counter()
 
-            tasks = []
-            start = time.perf_counter()
-            sent = 0
+            tasks, start, sent = [], time.perf_counter(), 0
             while time.perf_counter() - start < seconds:
-                due = start + sent / rate
-                await asyncio.sleep(max(due - time.perf_counter(), 0))
+                await asyncio.sleep(max(start + sent / rate - time.perf_counter(), 0))
                 tasks.append(asyncio.create_task(one()))
                 sent += 1
             await asyncio.gather(*tasks, return_exceptions=True)
-        return lags
+            deadline = time.perf_counter() + LAG_TIMEOUT
+            while set(acked) - set(seen) and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            watch.cancel()
+            follower.cancel()
+        return acked, seen
 
-    lags = sorted(asyncio.run(measure()))
-    return lags[min(int(len(lags) * 0.99), len(lags) - 1)] if lags else 0.0
+    acked, seen = asyncio.run(measure())
+    lags = sorted(
+        max(seen[name] - at, 0.0) * 1000 if name in seen else LAG_TIMEOUT * 1000
+        for name, at in acked.items()
+    )
+    missed = sum(1 for name in acked if name not in seen)
+    return (lags[min(int(len(lags) * 0.99), len(lags) - 1)] if lags else 0.0), missed
 
 
 def import_throughput(address: str, records: int, per_customer: int = 10) -> tuple[float, int]:

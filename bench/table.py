@@ -15,7 +15,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("timeline_p99_ms_c1_small", "ms", ""),
     ("timeline_p99_ms_c1_large", "ms", "<= 1.3 x small, <= 5"),
     ("projection_lag_p99_ms", "ms", "<= 100"),
-    ("import_eps", "events/s", ">= 10,000"),
+    ("import_eps", "records/s", ">= 10,000"),
     ("replay_eps", "events/s", ">= 30,000"),
     ("server_rss_mb", "MB", "<= 400"),
 ]
