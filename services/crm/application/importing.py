@@ -47,7 +47,9 @@ class ImportUseCases(RecordingUseCases):
         report = ImportReport()
         holders: dict[UUID | Identity, UUID] = {}
         new: list[Customer | IdentityIndex | Interaction] = []
-        accepted = []
+        accepted: list[tuple[int, ImportItem]] = []
+        repeats: list[tuple[int, ImportItem]] = []
+        seen: set[UUID] = set()
         for index, item in items:
             try:
                 _check_importable(item.content)
@@ -56,16 +58,22 @@ class ImportUseCases(RecordingUseCases):
             except CrmError as error:
                 report.failures[index] = error
                 continue
-            new.append(_interaction(item, customer_id, cause))
+            interaction = _interaction(item, customer_id, cause)
+            if interaction.id in seen:
+                # A source id twice in one call would fail the joint save for everyone.
+                repeats.append((index, item))
+                continue
+            seen.add(interaction.id)
+            new.append(interaction)
             accepted.append((index, item))
-        if not accepted:
-            return report
-        try:
-            report.position = commit_position(self.save(*new))
-            report.imported = len(accepted)
-        except IntegrityError:
-            # Some were imported before, or a writer raced us: take them one by one.
-            self._import_one_by_one(accepted, cause, report)
+        if accepted:
+            try:
+                report.position = commit_position(self.save(*new))
+                report.imported = len(accepted)
+            except IntegrityError:
+                # Some were imported before, or a writer raced us: take them one by one.
+                self._import_one_by_one(accepted, cause, report)
+        self._import_one_by_one(repeats, cause, report)
         return report
 
     def _holder(
