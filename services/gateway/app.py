@@ -100,9 +100,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         except _TooLargeError:
             limit = settings.max_body_bytes
             return _error(grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413)
-        if route.method.server_streaming:
-            return await _stream(channel["crm"], route, message, caller.actor, request, settings)
-        return await _call(channel["crm"], route, message, caller.actor, request, settings)
+        return await _forward(channel["crm"], route, message, caller.actor, request, settings)
 
     document = openapi_document(routes, "Customer history CRM", "v1")
 
@@ -130,7 +128,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     )
 
 
-async def _call(
+async def _forward(
     channel: grpc.aio.Channel,
     route: Route,
     message: Any,
@@ -138,32 +136,16 @@ async def _call(
     request: Request,
     settings: GatewaySettings,
 ) -> Response:
+    """Calls the CRM as the caller; a server stream becomes SSE and has no deadline,
+    since watching is its purpose."""
     request_id = _request_id(request)
-    stub = channel.unary_unary(route.rpc_path, **_codec(route))
+    metadata = _metadata(actor, request_id, settings)
     try:
-        reply = await stub(
-            message,
-            timeout=settings.deadline_seconds,
-            metadata=_metadata(actor, request_id, settings),
-        )
-    except grpc.aio.AioRpcError as error:
-        return _rpc_error(error, request_id)
-    return JSONResponse(to_json(reply), headers={"x-request-id": request_id})
-
-
-async def _stream(
-    channel: grpc.aio.Channel,
-    route: Route,
-    message: Any,
-    actor: str,
-    request: Request,
-    settings: GatewaySettings,
-) -> Response:
-    """A server stream as SSE; it has no deadline, since watching is its purpose."""
-    request_id = _request_id(request)
-    stub = channel.unary_stream(route.rpc_path, **_codec(route))
-    call = stub(message, metadata=_metadata(actor, request_id, settings))
-    try:
+        if not route.method.server_streaming:
+            stub = channel.unary_unary(route.rpc_path, **_codec(route))
+            reply = await stub(message, timeout=settings.deadline_seconds, metadata=metadata)
+            return JSONResponse(to_json(reply), headers={"x-request-id": request_id})
+        call = channel.unary_stream(route.rpc_path, **_codec(route))(message, metadata=metadata)
         # The CRM sends headers once it accepts the watch: errors still get HTTP statuses.
         await call.wait_for_connection()
     except grpc.aio.AioRpcError as error:

@@ -29,6 +29,12 @@ def crm_import(service: RunningService, path: Path) -> subprocess.CompletedProce
     )
 
 
+def csv_file(folder: Path, header: str, *rows: str) -> Path:
+    path = folder / "export.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
 def test_a_json_lines_file_imports_once_and_names_the_lines_that_failed(
     service: RunningService, tmp_path: Path
 ) -> None:
@@ -67,12 +73,10 @@ def test_a_csv_file_imports_with_its_header_naming_the_columns(
     service: RunningService, tmp_path: Path
 ) -> None:
     batch = random_refs.suffix()
-    path = tmp_path / "calls.csv"
-    path.write_text(
-        "phone,channel,direction,occurred_time,external_id,summary\n"
-        f"{random_refs.phone()},PHONE,OUTBOUND,"
-        f"2026-02-01T09:30:00Z,call-{batch},Called back about the refund\n",
-        encoding="utf-8",
+    path = csv_file(
+        tmp_path,
+        "phone,channel,direction,occurred_time,external_id,summary",
+        f"{random_refs.phone()},PHONE,OUTBOUND,2026-02-01T09:30:00Z,call-{batch},Called back",
     )
 
     result = crm_import(service, path)
@@ -85,12 +89,11 @@ def test_a_spreadsheet_csv_with_a_bom_and_a_broken_row_imports_the_rest(
     service: RunningService, tmp_path: Path
 ) -> None:
     batch = random_refs.suffix()
-    path = tmp_path / "export.csv"
-    path.write_text(
-        "\ufeffemail,channel,direction,occurred_time,external_id,summary\n"
-        f"{random_refs.email()},EMAIL,INBOUND,2026-02-01T09:30:00Z,a-{batch},Hello\n"
-        f"{random_refs.email()},EMAIL,INBOUND,2026-02-01T09:31:00Z,b-{batch},Hello, again\n",
-        encoding="utf-8",
+    path = csv_file(
+        tmp_path,
+        "\ufeffemail,channel,direction,occurred_time,external_id,summary",
+        f"{random_refs.email()},EMAIL,INBOUND,2026-02-01T09:30:00Z,a-{batch},Hello",
+        f"{random_refs.email()},EMAIL,INBOUND,2026-02-01T09:31:00Z,b-{batch},Hello, again",
     )
 
     result = crm_import(service, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_OID, UUID, uuid5
 
@@ -93,15 +94,7 @@ class TimelineProjection(Projection[TimelineStore]):
             author=event.cause.actor,
             created_at=event.timestamp,
         )
-        return NewEntry(
-            entry_id=note.id,
-            origin_customer_id=note.customer_id,
-            via_identity=None,
-            occurred_at=note.created_at,
-            channel="",
-            direction="",
-            payload=self.transcoder.encode(note),
-        )
+        return self._entry_without_channel(note.id, note.customer_id, note.created_at, note)
 
     def _change(self, event: Any, kind: CustomerChangeKind, other: UUID | None = None) -> NewEntry:
         change = CustomerChange(
@@ -114,13 +107,20 @@ class TimelineProjection(Projection[TimelineStore]):
             other_customer_id=other,
             evidence=getattr(event, "evidence", ""),
         )
+        # One entry per event, so replaying the event can never add a second.
+        entry_id = uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}")
+        return self._entry_without_channel(entry_id, event.originator_id, event.timestamp, change)
+
+    def _entry_without_channel(
+        self, entry_id: UUID, customer_id: UUID, occurred_at: datetime, item: Any
+    ) -> NewEntry:
+        """Notes and customer changes: on the timeline, but on no channel."""
         return NewEntry(
-            # One entry per event, so replaying the event can never add a second.
-            entry_id=uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}"),
-            origin_customer_id=event.originator_id,
+            entry_id=entry_id,
+            origin_customer_id=customer_id,
             via_identity=None,
-            occurred_at=event.timestamp,
+            occurred_at=occurred_at,
             channel="",
             direction="",
-            payload=self.transcoder.encode(change),
+            payload=self.transcoder.encode(item),
         )
