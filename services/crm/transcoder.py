@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import typing
 from enum import Enum
-from functools import cache
 from types import UnionType
 from typing import Any
 
@@ -60,26 +60,40 @@ class DataclassAsDict(Transcoding):
         self.type = cls
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: _storable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {name: _storable(getattr(obj, name)) for name in _field_names(self.type)}
 
     def decode(self, data: dict[str, Any]) -> Any:
         # Stored facts are not validated again: limits may tighten after they were written.
         obj: Any = object.__new__(self.type)
-        hints = _field_types(self.type)
-        for f in dataclasses.fields(self.type):
-            if f.name in data:
-                value = _restore(hints[f.name], data[f.name])
-            elif f.default_factory is not dataclasses.MISSING:
-                value = f.default_factory()
-            else:
-                value = f.default
-            object.__setattr__(obj, f.name, value)
+        for name, enum, default in _field_decoders(self.type):
+            value = _restore(enum, data[name]) if name in data else default()
+            object.__setattr__(obj, name, value)
         return obj
 
 
-@cache
-def _field_types(cls: type[Any]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+@functools.cache
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@functools.cache
+def _field_decoders(cls: type[Any]) -> tuple[tuple[str, type[Enum] | None, Any], ...]:
+    """Per field: its name, the enum its stored string stands for (if any), and how to
+    make its default; worked out once per class, since every read decodes many."""
+    hints = typing.get_type_hints(cls)
+    decoders = []
+    for f in dataclasses.fields(cls):
+        enums = [o for o in _options(hints[f.name]) if isinstance(o, type) and issubclass(o, Enum)]
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory
+        else:
+            default = functools.partial(_same, f.default)
+        decoders.append((f.name, enums[0] if enums else None, default))
+    return tuple(decoders)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _storable(value: Any) -> Any:
@@ -90,16 +104,15 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _restore(hint: Any, value: Any) -> Any:
+def _restore(enum: type[Enum] | None, value: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, dict) and set(value) == {_PAIRS}:
-        return {key: item for key, item in value[_PAIRS]}
-    for option in _options(hint):
-        if isinstance(option, type) and issubclass(option, Enum):
-            return option(value)
-    if isinstance(value, list):
+    if enum is not None:
+        return enum(value)
+    if type(value) is list:
         return tuple(value)
+    if type(value) is dict and len(value) == 1 and _PAIRS in value:
+        return {key: item for key, item in value[_PAIRS]}
     return value
 
 

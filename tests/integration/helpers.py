@@ -10,7 +10,8 @@ from services.crm.projections.timeline_store import TimelineQuery, TimelineRow
 
 
 def all_rows(app: CustomerHistory, customer_id: UUID) -> list[TimelineRow]:
-    return app.timeline.select_entries(TimelineQuery(customer_id=customer_id, limit=1_000_000))
+    query = TimelineQuery(customer_id=customer_id, limit=1_000_000)
+    return app.timeline.select_entries(query, app.name).rows
 
 
 def wait_caught_up(app: CustomerHistory, timeout: float = 60.0) -> None:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2, note_pb2
+from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
 from crm.v1 import customer_history_service_pb2 as service_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -26,13 +26,18 @@ from services.crm.domain.channels import (
     SocialDetails,
     SocialVisibility,
 )
-from services.crm.domain.customer_change import CustomerChange
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations
 from services.crm.domain.identity import Identity, IdentityKind
-from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, InteractionRecord
-from services.crm.domain.note import NoteRecord
+from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent
 from services.crm.domain.profile import CustomerProfile
 from services.crm.projections.directory_store import DirectoryEntry
+from services.crm.wire import (
+    customer_name,
+    enum_number,
+    identity_to_proto,
+    timeline_item_to_proto,
+    timestamp,
+)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -51,10 +56,6 @@ def customer_id(name: str, field: str) -> UUID:
         ) from None
 
 
-def customer_name(customer_id: UUID) -> str:
-    return f"customers/{customer_id}"
-
-
 def enum_value(enum_type: Any, prefix: str, number: int, target: type[E], field: str) -> E:
     """Proto enum to domain enum by name: CHANNEL_EMAIL -> Channel.EMAIL."""
     try:
@@ -66,13 +67,6 @@ def enum_value(enum_type: Any, prefix: str, number: int, target: type[E], field:
     if name.endswith("_UNSPECIFIED"):
         raise InvalidInputError.single(field, f"{prefix}_REQUIRED", "must be specified")
     return target(name.removeprefix(f"{prefix}_").lower())
-
-
-def enum_number(enum_type: Any, prefix: str, value: StrEnum | None) -> Any:
-    """Domain enum to proto enum number: Channel.EMAIL -> CHANNEL_EMAIL; None -> 0."""
-    if value is None:
-        return 0
-    return enum_type.Value(f"{prefix}_{value.upper()}")
 
 
 def identity_from_proto(message: identity_pb2.Identity, phone_region: str) -> Identity:
@@ -90,21 +84,6 @@ def identity_from_proto(message: identity_pb2.Identity, phone_region: str) -> Id
     raise InvalidInputError.single("", "IDENTITY_REQUIRED", "set one of email, phone, social, ...")
 
 
-def identity_to_proto(identity: Identity) -> identity_pb2.Identity:
-    if identity.kind is IdentityKind.EMAIL:
-        return identity_pb2.Identity(email=identity.value)
-    if identity.kind is IdentityKind.PHONE:
-        return identity_pb2.Identity(phone=identity.value)
-    if identity.kind is IdentityKind.CHAT_VISITOR:
-        return identity_pb2.Identity(chat_visitor_id=identity.value)
-    first, _, second = identity.value.partition(":")
-    if identity.kind is IdentityKind.SOCIAL:
-        return identity_pb2.Identity(
-            social=identity_pb2.SocialHandle(platform=first, handle=second)
-        )
-    return identity_pb2.Identity(external=identity_pb2.ExternalReference(system=first, id=second))
-
-
 def timestamp_to_datetime(stamp: Timestamp, field: str) -> datetime:
     try:
         return stamp.ToDatetime(tzinfo=UTC)
@@ -112,12 +91,6 @@ def timestamp_to_datetime(stamp: Timestamp, field: str) -> datetime:
         raise InvalidInputError.single(
             field, "INVALID_TIMESTAMP", "not a valid timestamp"
         ) from None
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def content_from_proto(message: interaction_pb2.Interaction, now: datetime) -> InteractionContent:
@@ -201,65 +174,6 @@ def _chat_message(message: interaction_pb2.ChatMessage, index: int) -> ChatMessa
     return ChatMessage(speaker, sent_at, message.text)
 
 
-def interaction_to_proto(recorded: InteractionRecord) -> interaction_pb2.Interaction:
-    content = recorded.content
-    message = interaction_pb2.Interaction(
-        name=f"interactions/{recorded.id}",
-        customer=customer_name(recorded.customer_id),
-        channel=enum_number(channel_pb2.Channel, "CHANNEL", content.channel),
-        direction=enum_number(channel_pb2.Direction, "DIRECTION", content.direction),
-        occurred_time=timestamp(content.occurred_at),
-        record_time=timestamp(recorded.recorded_at),
-        summary=content.summary,
-        body=content.body,
-        recorded_by=recorded.recorded_by,
-        tags=content.tags,
-        external_id=content.external_id,
-    )
-    if recorded.identity is not None:
-        message.identity.CopyFrom(identity_to_proto(recorded.identity))
-    _details_to_proto(content.details, message)
-    return message
-
-
-def _details_to_proto(details: ChannelDetails | None, message: interaction_pb2.Interaction) -> None:
-    if isinstance(details, PhoneCallDetails):
-        message.phone_call.disposition = details.disposition
-        message.phone_call.recording_ref = details.recording_ref
-        if details.duration_seconds is not None:
-            message.phone_call.duration.FromNanoseconds(round(details.duration_seconds * 1e9))
-    elif isinstance(details, EmailDetails):
-        message.email.CopyFrom(
-            interaction_pb2.EmailDetails(
-                subject=details.subject,
-                message_id=details.message_id,
-                in_reply_to=details.in_reply_to,
-                thread_id=details.thread_id,
-            )
-        )
-    elif isinstance(details, ChatDetails):
-        message.chat.SetInParent()
-        for chat_message in details.messages:
-            added = message.chat.messages.add(
-                speaker=enum_number(
-                    interaction_pb2.ChatSpeaker, "CHAT_SPEAKER", chat_message.speaker
-                ),
-                text=chat_message.text,
-            )
-            if chat_message.sent_at is not None:
-                added.send_time.CopyFrom(timestamp(chat_message.sent_at))
-    elif isinstance(details, SocialDetails):
-        message.social.CopyFrom(
-            interaction_pb2.SocialDetails(
-                platform=details.platform,
-                visibility=enum_number(
-                    interaction_pb2.SocialVisibility, "SOCIAL_VISIBILITY", details.visibility
-                ),
-                post_url=details.post_url,
-            )
-        )
-
-
 def profile_from_proto(message: customer_pb2.Customer) -> CustomerProfile:
     preferred = None
     if message.preferred_channel:
@@ -293,25 +207,12 @@ def customer_to_proto(view: CustomerView) -> customer_pb2.Customer:
 
 
 def timeline_entry_to_proto(entry: TimelineEntry) -> service_pb2.TimelineEntry:
-    message = service_pb2.TimelineEntry(
-        occurred_time=timestamp(entry.occurred_at), position=entry.position
-    )
-    if isinstance(entry.item, CustomerChange):
-        message.customer_change.CopyFrom(customer_change_to_proto(entry.item))
-    elif isinstance(entry.item, NoteRecord):
-        message.note.CopyFrom(note_to_proto(entry.item))
+    if entry.rendered is None:
+        message = timeline_item_to_proto(entry.item, entry.occurred_at)
     else:
-        message.interaction.CopyFrom(interaction_to_proto(entry.item))
+        message = service_pb2.TimelineEntry.FromString(entry.rendered)
+    message.position = entry.position
     return message
-
-
-def note_to_proto(note: NoteRecord) -> note_pb2.Note:
-    return note_pb2.Note(
-        name=f"{customer_name(note.customer_id)}/notes/{note.id}",
-        text=note.text,
-        author=note.author,
-        create_time=timestamp(note.created_at),
-    )
 
 
 def logged_event_to_proto(event: LoggedEvent) -> service_pb2.LoggedEvent:
@@ -340,19 +241,6 @@ def import_failure(index: int, error: CrmError) -> service_pb2.ImportFailure:
             for v in violations
         ],
     )
-
-
-def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChange:
-    message = service_pb2.CustomerChange(
-        kind=enum_number(service_pb2.CustomerChangeKind, "CUSTOMER_CHANGE_KIND", change.kind),
-        other_customer=customer_name(change.other_customer_id) if change.other_customer_id else "",
-        actor=change.actor,
-        reason=change.reason,
-        evidence=change.evidence,
-    )
-    if change.identity is not None:
-        message.identity.CopyFrom(identity_to_proto(change.identity))
-    return message
 
 
 def directory_entry_to_proto(entry: DirectoryEntry) -> customer_pb2.Customer:

@@ -9,6 +9,7 @@ import grpc
 from crm.v1 import channel_pb2, customer_history_service_pb2_grpc
 from crm.v1 import customer_history_service_pb2 as pb
 
+from services.crm import wire
 from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import cause_of
 from services.crm.api.watchers import WatcherLimit
@@ -66,7 +67,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
                 time_given=request.interaction.HasField("occurred_time"),
             )
         return pb.RecordInteractionResponse(
-            interaction=mapping.interaction_to_proto(result.interaction),
+            interaction=wire.interaction_to_proto(result.interaction),
             commit_position=result.position,
             customer_created=result.customer_created,
         )
@@ -97,7 +98,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         redirected = view.redirected_from
         return pb.GetCustomerResponse(
             customer=mapping.customer_to_proto(view),
-            redirected_from=mapping.customer_name(redirected) if redirected else "",
+            redirected_from=wire.customer_name(redirected) if redirected else "",
         )
 
     def LinkIdentity(
@@ -164,12 +165,14 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         query, fingerprint = self._timeline_query(request)
         page = self.app.timeline_page(query, request.min_position, self._read_wait(context))
         response = pb.GetTimelineResponse(position=page.position)
-        included = 0
+        included = size = 0
         for entry in page.entries:
             added = mapping.timeline_entry_to_proto(entry)
             # Long transcripts add up: end the page early rather than exceed what a
-            # client accepts by default.
-            if included and response.ByteSize() + added.ByteSize() > MAX_PAGE_BYTES:
+            # client accepts by default. A running total, as ByteSize() of the whole
+            # response each time would be quadratic.
+            size += added.ByteSize() + 16
+            if included and size > MAX_PAGE_BYTES:
                 break
             response.entries.append(added)
             included += 1
@@ -193,7 +196,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         problems.raise_if_any()
         result = self.app.add_note(customer_id, request.note.text, cause, request.request_id)
         return pb.AddNoteResponse(
-            note=mapping.note_to_proto(result.note), commit_position=result.position
+            note=wire.note_to_proto(result.note), commit_position=result.position
         )
 
     def WatchTimeline(
@@ -273,7 +276,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         return pb.ListMergeSuggestionsResponse(
             suggestions=[
                 pb.MergeSuggestion(
-                    customers=[mapping.customer_name(s.first), mapping.customer_name(s.second)],
+                    customers=[wire.customer_name(s.first), wire.customer_name(s.second)],
                     rule=s.rule,
                     evidence=s.evidence,
                 )

@@ -111,8 +111,14 @@ class CustomerHistoryBase(Application[UUID]):
             return self._timeline_progress
 
     def timeline_entry(self, row: TimelineRow) -> TimelineEntry:
-        item = self._entry_transcoder.decode(row.payload)
-        return TimelineEntry(row.entry_id, item, row.position, row.occurred_at)
+        return TimelineEntry(
+            row.entry_id,
+            row.position,
+            row.occurred_at,
+            row.rendered,
+            row.payload,
+            self._entry_transcoder.decode,
+        )
 
     def stop_watchers(self) -> None:
         """End every watch stream, so the service can stop without waiting for them."""

@@ -29,12 +29,15 @@ class ReadingUseCases(CustomerHistoryBase):
     def timeline_page(
         self, query: TimelineQuery, min_position: int, wait_seconds: float
     ) -> TimelinePage:
-        root = self._root(self.get_customer(query.customer_id))
-        query = dataclasses.replace(query, customer_id=root.id)
-        position = self.wait_for_position(min_position, wait_seconds)
-        rows = self.timeline.select_entries(dataclasses.replace(query, limit=query.limit + 1))
-        entries = [self.timeline_entry(row) for row in rows[: query.limit]]
-        return TimelinePage(entries, len(rows) > query.limit, position)
+        if min_position:
+            self.wait_for_position(min_position, wait_seconds)
+        found = self.timeline.select_entries(
+            dataclasses.replace(query, limit=query.limit + 1), self.name
+        )
+        if not found.rows:
+            self.get_customer(query.customer_id)  # An empty page, or no such customer?
+        entries = [self.timeline_entry(row) for row in found.rows[: query.limit]]
+        return TimelinePage(entries, len(found.rows) > query.limit, found.position)
 
     def search_by_name(
         self, name: str, limit: int, after: NameCursor | None, min_position: int, wait: float

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 from uuid import UUID
 
 from services.crm.domain.customer import Customer
@@ -79,10 +82,20 @@ class CustomerResult:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """An entry as the timeline stores it; item is decoded only when asked for, since
+    the API serves the rendered form (None for rows stored before it existed)."""
+
     entry_id: UUID
-    item: InteractionRecord | CustomerChange | NoteRecord
     position: int
     occurred_at: datetime
+    rendered: bytes | None
+    payload: bytes = field(repr=False)
+    decode: Callable[[bytes], Any] = field(repr=False, compare=False)
+
+    @cached_property
+    def item(self) -> InteractionRecord | CustomerChange | NoteRecord:
+        decoded: InteractionRecord | CustomerChange | NoteRecord = self.decode(self.payload)
+        return decoded
 
 
 @dataclass(frozen=True)

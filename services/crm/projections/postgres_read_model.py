@@ -48,7 +48,7 @@ class PostgresReadModel(PostgresTrackingRecorder):
         return value
 
     def _py_id(self, value: Any) -> UUID:
-        return UUID(str(value))
+        return value if isinstance(value, UUID) else UUID(str(value))
 
     def _db_time(self, value: datetime) -> datetime:
         return value

@@ -20,7 +20,10 @@ class PostgresTimelineStore(SqlTimeline, PostgresReadModel, TimelineStore):
         "entry_id uuid PRIMARY KEY, customer_id uuid NOT NULL, home_customer_id uuid NOT NULL, "
         "origin_customer_id uuid NOT NULL, via_identity uuid, occurred_at timestamptz NOT NULL, "
         "position bigint NOT NULL, channel text NOT NULL, direction text NOT NULL, "
-        "payload bytea NOT NULL)",
+        "payload bytea NOT NULL, rendered bytea)",
+        # Timelines built before entries were stored in the API's form get the column;
+        # their old rows are rendered when read, until a rebuild.
+        "ALTER TABLE {entries} ADD COLUMN IF NOT EXISTS rendered bytea",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_customer "
         "ON {entries} (customer_id, occurred_at DESC, entry_id DESC)",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_position "

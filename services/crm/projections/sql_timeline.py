@@ -20,6 +20,7 @@ from services.crm.projections.timeline_store import (
     TimelineChange,
     TimelineQuery,
     TimelineRow,
+    TimelineSlice,
 )
 
 # Merge chains are short; a longer one means corrupt pointers, not a real history.
@@ -50,9 +51,17 @@ class SqlTimeline(SqlReadModel):
                         self._move_merge_pointer(cursor, change)
             owners.flush()
 
-    def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
+    def select_entries(self, query: TimelineQuery, application_name: str) -> TimelineSlice:
+        # One transaction: the rows, their owner and the position agree with each other.
+        with self.datastore.transaction(commit=False) as cursor:
+            position = self._max_tracking_id(application_name, cursor) or 0
+            owner = self._root(cursor, query.customer_id)
+            rows = self._fetch_rows(cursor, *self._page_condition(query, owner))
+        return TimelineSlice(rows, position)
+
+    def _page_condition(self, query: TimelineQuery, owner: UUID) -> tuple[str, list[Any]]:
         where = ["customer_id = ?"]
-        params: list[Any] = [self._db_id(query.customer_id)]
+        params: list[Any] = [self._db_id(owner)]
         if query.channels:
             where.append(f"channel IN ({', '.join('?' * len(query.channels))})")
             params.extend(sorted(query.channels))
@@ -69,10 +78,8 @@ class SqlTimeline(SqlReadModel):
             where.append("(occurred_at, entry_id) < (?, ?)")
             params += [self._db_time(query.after.occurred_at), self._db_id(query.after.entry_id)]
         params.append(query.limit)
-        return self._select_rows(
-            f"WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, entry_id DESC LIMIT ?",
-            params,
-        )
+        condition = f"WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, entry_id DESC LIMIT ?"
+        return condition, params
 
     def select_after_position(
         self, customer_id: UUID, position: int, limit: int
@@ -87,31 +94,36 @@ class SqlTimeline(SqlReadModel):
             return self._root(cursor, customer_id)
 
     def _select_rows(self, condition: str, params: list[Any]) -> list[TimelineRow]:
-        statement = (
-            "SELECT entry_id, customer_id, occurred_at, position, channel, direction, payload "
-            f"FROM {{entries}} {condition}"
-        )
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self._q(statement), params)
-            return [
-                TimelineRow(
-                    entry_id=self._py_id(row["entry_id"]),
-                    customer_id=self._py_id(row["customer_id"]),
-                    occurred_at=self._py_time(row["occurred_at"]),
-                    position=row["position"],
-                    channel=row["channel"],
-                    direction=row["direction"],
-                    payload=bytes(row["payload"]),
-                )
-                for row in cursor.fetchall()
-            ]
+            return self._fetch_rows(cursor, condition, params)
+
+    def _fetch_rows(self, cursor: Any, condition: str, params: list[Any]) -> list[TimelineRow]:
+        statement = (
+            "SELECT entry_id, customer_id, occurred_at, position, channel, direction, payload, "
+            f"rendered FROM {{entries}} {condition}"
+        )
+        cursor.execute(self._q(statement), params)
+        return [
+            TimelineRow(
+                entry_id=self._py_id(row["entry_id"]),
+                customer_id=self._py_id(row["customer_id"]),
+                occurred_at=self._py_time(row["occurred_at"]),
+                position=row["position"],
+                channel=row["channel"],
+                direction=row["direction"],
+                payload=bytes(row["payload"]),
+                rendered=None if row["rendered"] is None else bytes(row["rendered"]),
+            )
+            for row in cursor.fetchall()
+        ]
 
     def _insert_entries(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(
             self._q(
                 "INSERT INTO {entries} (entry_id, customer_id, home_customer_id, "
                 "origin_customer_id, via_identity, occurred_at, position, channel, direction, "
-                "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING"
+                "payload, rendered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (entry_id) DO NOTHING"
             ),
             rows,
         )
@@ -244,6 +256,7 @@ class _Owners:
                 entry.channel,
                 entry.direction,
                 entry.payload,
+                entry.rendered,
             )
         )
 

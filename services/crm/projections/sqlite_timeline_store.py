@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from eventsourcing.sqlite import SQLiteCursor
+
 from services.crm.projections.sql_timeline import SqlTimeline
 from services.crm.projections.sqlite_read_model import SQLiteReadModel
 from services.crm.projections.timeline_store import TimelineStore
@@ -21,7 +23,7 @@ class SQLiteTimelineStore(SqlTimeline, SQLiteReadModel, TimelineStore):
         "entry_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, home_customer_id TEXT NOT NULL, "
         "origin_customer_id TEXT NOT NULL, via_identity TEXT, occurred_at TEXT NOT NULL, "
         "position INTEGER NOT NULL, channel TEXT NOT NULL, direction TEXT NOT NULL, "
-        "payload BLOB NOT NULL)",
+        "payload BLOB NOT NULL, rendered BLOB)",
         "CREATE INDEX IF NOT EXISTS {entries}_by_customer "
         "ON {entries} (customer_id, occurred_at DESC, entry_id DESC)",
         "CREATE INDEX IF NOT EXISTS {entries}_by_position ON {entries} (customer_id, position)",
@@ -31,3 +33,11 @@ class SQLiteTimelineStore(SqlTimeline, SQLiteReadModel, TimelineStore):
         "CREATE TABLE IF NOT EXISTS {merges} (source_id TEXT PRIMARY KEY, target_id TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {merges}_by_target ON {merges} (target_id)",
     ]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        # Timelines built before entries were stored in the API's form get the column;
+        # their old rows are rendered when read, until a rebuild.
+        c.execute(f"PRAGMA table_info({self.TABLES['entries']})")
+        if "rendered" not in {row[1] for row in c.fetchall()}:
+            c.execute(f"ALTER TABLE {self.TABLES['entries']} ADD COLUMN rendered BLOB")

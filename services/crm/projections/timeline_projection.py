@@ -23,6 +23,7 @@ from services.crm.projections.timeline_store import (
     TimelineStore,
 )
 from services.crm.transcoder import crm_transcoder
+from services.crm.wire import TimelineItem, rendered_timeline_item
 
 
 class TimelineProjection(Projection[TimelineStore]):
@@ -84,6 +85,7 @@ class TimelineProjection(Projection[TimelineStore]):
             channel=str(record.content.channel),
             direction=str(record.content.direction),
             payload=self.transcoder.encode(record),
+            rendered=rendered_timeline_item(record, record.content.occurred_at),
         )
 
     def _note(self, event: Note.Added) -> NewEntry:
@@ -112,7 +114,7 @@ class TimelineProjection(Projection[TimelineStore]):
         return self._entry_without_channel(entry_id, event.originator_id, event.timestamp, change)
 
     def _entry_without_channel(
-        self, entry_id: UUID, customer_id: UUID, occurred_at: datetime, item: Any
+        self, entry_id: UUID, customer_id: UUID, occurred_at: datetime, item: TimelineItem
     ) -> NewEntry:
         """Notes and customer changes: on the timeline, but on no channel."""
         return NewEntry(
@@ -123,4 +125,5 @@ class TimelineProjection(Projection[TimelineStore]):
             channel="",
             direction="",
             payload=self.transcoder.encode(item),
+            rendered=rendered_timeline_item(item, occurred_at),
         )

@@ -20,7 +20,8 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 @dataclass(frozen=True)
 class TimelineRow:
-    """One entry as stored; payload is the entry itself, in the transcoder's form."""
+    """One entry as stored: payload is the entry itself, in the transcoder's form;
+    rendered is the same in the API's wire form (None in rows older than that column)."""
 
     entry_id: UUID
     customer_id: UUID
@@ -29,6 +30,7 @@ class TimelineRow:
     channel: str
     direction: str
     payload: bytes
+    rendered: bytes | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class NewEntry:
     channel: str
     direction: str
     payload: bytes
+    rendered: bytes
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,15 @@ class TimelineQuery:
     after: TimelineCursor | None = None
 
 
+@dataclass(frozen=True)
+class TimelineSlice:
+    """Entries of the timeline a customer now shows on, and the log position the
+    read model had reached when they were read."""
+
+    rows: list[TimelineRow]
+    position: int
+
+
 class TimelineStore(TrackingRecorder, ABC):
     """Timeline rows plus the tracking position they were built to, kept atomically."""
 
@@ -89,8 +101,9 @@ class TimelineStore(TrackingRecorder, ABC):
         position, all in one transaction."""
 
     @abstractmethod
-    def select_entries(self, query: TimelineQuery) -> list[TimelineRow]:
-        """Newest first by occurred time, ties broken by entry id."""
+    def select_entries(self, query: TimelineQuery, application_name: str) -> TimelineSlice:
+        """Newest first by occurred time, ties broken by entry id, from the timeline the
+        query's customer shows on now (itself, or where merge pointers lead)."""
 
     @abstractmethod
     def select_after_position(
