@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import typing
+from datetime import datetime
 from enum import Enum
 from types import UnionType
 from typing import Any
@@ -141,3 +143,16 @@ _FINGERPRINTS = crm_transcoder()
 def fingerprint(*values: Any) -> str:
     """A stable digest of values, from their stored form rather than their repr."""
     return hashlib.sha256(_FINGERPRINTS.encode(list(values))).hexdigest()
+
+
+def stored_cause(state: bytes) -> tuple[str, str, datetime]:
+    """The actor, correlation id and time of a stored event, read straight from its
+    JSON: the transcoder writes a Cause and a datetime as tagged values."""
+    data = json.loads(state)
+    cause = data.get("cause")
+    fields = cause.get("_data_", {}) if isinstance(cause, dict) else {}
+    return (
+        fields.get("actor", ""),
+        fields.get("correlation_id", ""),
+        datetime.fromisoformat(data["timestamp"]["_data_"]),
+    )

@@ -8,11 +8,11 @@ from typing import Any
 import grpc
 import pytest
 from crm.v1 import customer_history_service_pb2 as pb
-from crm.v1 import note_pb2
+from crm.v1 import identity_pb2, note_pb2
 
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.grpc_helpers import ErrorDetails, record_by_email
+from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record_by_email
 
 
 def replay(stub: Any, **fields: int) -> list[pb.ReplayEventsResponse]:
@@ -42,6 +42,23 @@ def test_replay_gives_every_event_in_order_with_its_actor_and_state(stub: Any) -
     ]
     assert {e.actor for e in events} == {"agent:test-agent"}
     assert "crm.Note.Added" in {e.topic for e in events}
+    assert recorded[-1].record_time == last.interaction.record_time
+
+
+def test_a_replayed_event_names_the_request_that_caused_it(stub: Any) -> None:
+    reply = stub.RecordInteraction(
+        pb.RecordInteractionRequest(
+            identity=identity_pb2.Identity(email=random_refs.email()),
+            interaction=email_interaction(),
+        ),
+        metadata=(*AGENT_METADATA, ("x-request-id", "audit-trail-42")),
+        timeout=30,
+    )
+
+    pages = replay(stub, after_position=reply.commit_position - 1)
+
+    (event,) = [event for page in pages for event in page.events]
+    assert (event.topic, event.correlation_id) == ("crm.Interaction.Recorded", "audit-trail-42")
 
 
 def test_a_replay_resumes_after_a_position_and_stops_where_asked(stub: Any) -> None:

@@ -9,9 +9,11 @@ from typing import cast
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Notification
 
 from services.crm.application.base import CustomerHistoryBase
 from services.crm.domain.errors import InvalidInputError
+from services.crm.transcoder import stored_cause
 
 
 @dataclass(frozen=True)
@@ -51,21 +53,28 @@ class AuditUseCases(CustomerHistoryBase):
             )
             if not notifications:
                 return
-            page = []
-            for notification in notifications:
-                event = self.mapper.to_domain_event(notification)
-                cause = getattr(event, "cause", None)
-                page.append(
-                    LoggedEvent(
-                        position=notification.id,
-                        topic=notification.topic,
-                        aggregate_id=notification.originator_id,
-                        aggregate_version=notification.originator_version,
-                        recorded_at=cast(DomainEvent, event).timestamp,
-                        actor=getattr(cause, "actor", ""),
-                        correlation_id=getattr(cause, "correlation_id", ""),
-                        state=notification.state,
-                    )
-                )
+            page = [self._logged(notification) for notification in notifications]
             cursor = notifications[-1].id
             yield page
+
+    def _logged(self, notification: Notification) -> LoggedEvent:
+        if self.mapper.cipher or self.mapper.compressor:
+            event = self.mapper.to_domain_event(notification)
+            cause = getattr(event, "cause", None)
+            actor = getattr(cause, "actor", "")
+            correlation_id = getattr(cause, "correlation_id", "")
+            recorded_at = cast(DomainEvent, event).timestamp
+        else:
+            # Every event of the log passes here: who and when are read from the
+            # stored JSON, without rebuilding the event object.
+            actor, correlation_id, recorded_at = stored_cause(notification.state)
+        return LoggedEvent(
+            position=notification.id,
+            topic=notification.topic,
+            aggregate_id=notification.originator_id,
+            aggregate_version=notification.originator_version,
+            recorded_at=recorded_at,
+            actor=actor,
+            correlation_id=correlation_id,
+            state=notification.state,
+        )
