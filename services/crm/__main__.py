@@ -1,4 +1,4 @@
-"""Command line: `python -m services.crm [serve | rebuild-projections | import FILE]`."""
+"""Command line: `python -m services.crm [serve | project | rebuild-projections | import FILE]`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from services.crm.logs import configure_logging
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm", description=__doc__)
     parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "rebuild-projections", "import"]
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "project", "rebuild-projections", "import"],
     )
     parser.add_argument("file", nargs="?", help="for import: a .jsonl or .csv file")
     parser.add_argument("--address", default="", help="for import: the service, HOST:PORT")
@@ -44,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 },
             )
+        return 0
+
+    if args.command == "project":
+        from services.crm.projector import run_projector
+
+        run_projector(settings)
         return 0
 
     from services.crm.server import serve

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 T = TypeVar("T")
+PROJECTION_MODES = ("process", "thread", "off")
 
 
 class ConfigError(ValueError):
@@ -24,6 +25,10 @@ class Settings:
     shutdown_grace_seconds: float = 10.0
     # Concurrent writes share one transaction; each is acknowledged after its commit.
     group_commit: bool = True
+    # Where the read models are kept up: "process" (a child process, on a core of its
+    # own), "thread" (inside the service) or "off" (`python -m services.crm project`
+    # runs elsewhere, as with several replicas).
+    projections: str = "process"
     max_read_wait_seconds: float = 5.0
     default_phone_region: str = ""
     log_level: str = "INFO"
@@ -51,6 +56,7 @@ class Settings:
             max_workers=read("MAX_WORKERS", _positive_int, defaults.max_workers),
             max_watchers=read("MAX_WATCHERS", _positive_int, defaults.max_watchers),
             group_commit=read("GROUP_COMMIT", _switch, defaults.group_commit),
+            projections=read("PROJECTIONS", _projections, defaults.projections),
             shutdown_grace_seconds=read(
                 "SHUTDOWN_GRACE_SECONDS", _positive_float, defaults.shutdown_grace_seconds
             ),
@@ -85,6 +91,12 @@ def _switch(raw: str) -> bool:
     if raw.lower() in ("off", "false", "0"):
         return False
     raise ValueError("expected on or off")
+
+
+def _projections(raw: str) -> str:
+    if raw.lower() not in PROJECTION_MODES:
+        raise ValueError(f"expected one of {', '.join(PROJECTION_MODES)}")
+    return raw.lower()
 
 
 def _positive_float(raw: str) -> float:

@@ -19,6 +19,7 @@ from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
+from services.crm.projector import ProjectionProcess
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class RunningService:
     server: grpc.Server
     port: int
     app: CustomerHistory
-    projections: list[ProjectionSupervisor]
+    projections: list[ProjectionSupervisor | ProjectionProcess]
     health: health.HealthServicer
     grace_seconds: float
 
@@ -58,7 +59,7 @@ def start_service(settings: Settings) -> RunningService:
     # Create the read models before their projections start writing them.
     app.timeline.max_tracking_id(app.name)
     app.directory.max_tracking_id(app.name)
-    projections = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
+    projections = _projections(settings, env)
     for projection in projections:
         projection.start()
 
@@ -95,6 +96,16 @@ def start_service(settings: Settings) -> RunningService:
     return RunningService(
         server, port, app, projections, health_servicer, settings.shutdown_grace_seconds
     )
+
+
+def _projections(
+    settings: Settings, env: dict[str, str]
+) -> list[ProjectionSupervisor | ProjectionProcess]:
+    if settings.projections == "process":
+        return [ProjectionProcess(settings)]
+    if settings.projections == "thread":
+        return [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
+    return []
 
 
 def serve(settings: Settings) -> None:

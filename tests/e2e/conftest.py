@@ -24,6 +24,8 @@ def service(database_url: str) -> Iterator[RunningService]:
             shutdown_grace_seconds=2,
             # Two projections share two busy cores with the tests: allow reads to wait.
             max_read_wait_seconds=30,
+            # In this process, so a test starts quickly; ServerProcess runs a projector.
+            projections="thread",
         )
     )
     yield running
@@ -31,12 +33,12 @@ def service(database_url: str) -> Iterator[RunningService]:
 
 
 @pytest.fixture
-def start_server() -> Iterator[Callable[[str], ServerProcess]]:
+def start_server() -> Iterator[Callable[..., ServerProcess]]:
     """Starts service processes; any a test leaves running is killed afterwards."""
     started: list[ServerProcess] = []
 
-    def start(database_url: str) -> ServerProcess:
-        started.append(ServerProcess(database_url))
+    def start(database_url: str, **extra_env: str) -> ServerProcess:
+        started.append(ServerProcess(database_url, **extra_env))
         return started[-1]
 
     yield start

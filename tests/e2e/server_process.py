@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class ServerProcess:
     def __init__(self, database_url: str, **extra_env: str) -> None:
-        env = {
+        self.env = env = {
             **os.environ,
             "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
             "CRM_DATABASE_URL": database_url,

@@ -13,8 +13,11 @@ def test_defaults_run_on_a_laptop_with_sqlite_under_var() -> None:
 
 
 def test_values_come_from_crm_variables() -> None:
-    settings = Settings.from_environ({"CRM_MAX_WORKERS": "4", "CRM_DEFAULT_PHONE_REGION": "gb"})
+    settings = Settings.from_environ(
+        {"CRM_MAX_WORKERS": "4", "CRM_DEFAULT_PHONE_REGION": "gb", "CRM_PROJECTIONS": "Off"}
+    )
     assert (settings.max_workers, settings.default_phone_region) == (4, "GB")
+    assert settings.projections == "off"
 
 
 @pytest.mark.parametrize(
@@ -25,6 +28,7 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_LISTEN_ADDRESS", "nowhere"),
         ("CRM_DEFAULT_PHONE_REGION", "XX"),
         ("CRM_LOG_LEVEL", "LOUD"),
+        ("CRM_PROJECTIONS", "sometimes"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:

@@ -1,0 +1,117 @@
+"""The projections in a process of their own: a child of the service, or a deployment.
+
+Python runs one thread at a time per process, so projections beside the request
+handlers take turns with them; in their own process they use another core.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from crm.v1 import customer_history_service_pb2
+
+from services.crm.config import Settings
+from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
+from services.crm.storage import ensure_postgres_schema, eventsourcing_env
+
+logger = logging.getLogger(__name__)
+PARENT_PID = "CRM_PROJECTOR_PARENT_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+class ProjectionProcess:
+    """Keeps one `python -m services.crm project` child running until stop()."""
+
+    def __init__(self, settings: Settings, restart_delay: float = 1.0) -> None:
+        self.settings = settings
+        self.restart_delay = restart_delay
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._started = threading.Event()
+        # The child asks to die with the thread that started it, so one thread starts
+        # every child and lives until stop().
+        self._keeper = threading.Thread(target=self._keep_running, name="projector", daemon=True)
+
+    def start(self) -> None:
+        self._keeper.start()
+        self._started.wait()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self._keeper.join(timeout)
+
+    def _keep_running(self) -> None:
+        while not self._stopping.is_set():
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "services.crm", "project"], env=self._child_env()
+            )
+            self._started.set()
+            code = self._child.wait()
+            if self._stopping.is_set():
+                return
+            self.restarts += 1
+            logger.error("projector exited; restarting", extra={"fields": {"exit_code": code}})
+            self._stopping.wait(self.restart_delay)
+
+    def _child_env(self) -> dict[str, str]:
+        generated = Path(customer_history_service_pb2.__file__).resolve().parents[2]
+        root = Path(__file__).resolve().parents[2]
+        path = os.pathsep.join(
+            p for p in (str(generated), str(root), os.environ.get("PYTHONPATH")) if p
+        )
+        return {
+            **os.environ,
+            "PYTHONPATH": path,
+            "CRM_DATABASE_URL": self.settings.database_url,
+            "CRM_LOG_LEVEL": self.settings.log_level,
+            PARENT_PID: str(os.getpid()),
+        }
+
+
+def run_projector(settings: Settings) -> None:
+    """Follow the log into every read model until SIGTERM, SIGINT or, for a child of
+    the service, the service's end."""
+    parent = int(os.environ.get(PARENT_PID, "0"))
+    if parent:
+        _die_with_parent()
+    env = eventsourcing_env(settings.database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        ensure_postgres_schema(env)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    supervisors = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
+    for supervisor in supervisors:
+        supervisor.start()
+    logger.info("projecting", extra={"fields": {"read_models": len(supervisors)}})
+    # The parent may have died before the death signal was asked for.
+    while not stopping.wait(0.5):
+        if parent and os.getppid() != parent:
+            break
+    for supervisor in supervisors:
+        supervisor.stop()
+    logger.info("projector stopped")
+
+
+def _die_with_parent() -> None:
+    """On Linux, a SIGTERM when the service dies, even by SIGKILL: an orphaned
+    projector would otherwise race the next one over the same read models."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -1,0 +1,113 @@
+"""The projector: the read models kept up by a process of their own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from crm.v1 import customer_history_service_pb2 as pb
+
+from tests import random_refs
+from tests.e2e.grpc_helpers import record_by_email
+from tests.e2e.server_process import ROOT, ServerProcess
+from tests.e2e.test_process import timeline_names
+
+StartServer = Callable[..., ServerProcess]
+
+
+def projector_pid(server: ServerProcess) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for pid in _children(server.process.pid):
+            if b"services.crm\x00project" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        time.sleep(0.05)
+    raise AssertionError("the service started no projector")
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_service_keeps_its_read_models_in_a_child_process(
+    database_url: str, start_server: StartServer
+) -> None:
+    server = start_server(database_url)
+    recorded = record_by_email(server.stub, random_refs.email(), summary="on the child")
+
+    names = timeline_names(server.stub, recorded.interaction.customer, recorded.commit_position)
+
+    assert names == [recorded.interaction.name]
+    assert projector_pid(server) != server.process.pid
+
+
+def test_a_killed_projector_is_started_again_and_misses_nothing(
+    database_url: str, start_server: StartServer
+) -> None:
+    server = start_server(database_url)
+    email = random_refs.email()
+    first = record_by_email(server.stub, email, summary="before")
+    os.kill(projector_pid(server), signal.SIGKILL)
+    second = record_by_email(server.stub, email, summary="after")
+
+    names = timeline_names(server.stub, first.interaction.customer, second.commit_position)
+
+    assert names == [second.interaction.name, first.interaction.name]
+    server.wait_for_log("projector exited; restarting", timeout=30)
+
+
+def test_the_projector_ends_with_a_killed_service(
+    database_url: str, start_server: StartServer
+) -> None:
+    server = start_server(database_url)
+    projector = projector_pid(server)
+
+    server.kill()
+
+    assert _gone(projector, timeout=10), "an orphaned projector would race the next one"
+
+
+def test_replicas_without_projections_are_served_by_a_projector_of_their_own(
+    database_url: str, start_server: StartServer
+) -> None:
+    server = start_server(database_url, CRM_PROJECTIONS="off")
+    recorded = record_by_email(server.stub, random_refs.email())
+    time.sleep(0.5)
+    read = pb.GetTimelineRequest(customer=recorded.interaction.customer)
+    assert list(server.stub.GetTimeline(read, timeout=30).entries) == []
+
+    projector = subprocess.Popen(
+        [sys.executable, "-m", "services.crm", "project"],
+        cwd=ROOT,
+        env={**server.env, "CRM_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        names = timeline_names(server.stub, recorded.interaction.customer, recorded.commit_position)
+    finally:
+        projector.send_signal(signal.SIGTERM)
+        output, _ = projector.communicate(timeout=30)
+    assert names == [recorded.interaction.name]
+    assert projector.returncode == 0
+    assert '"projector stopped"' in output
