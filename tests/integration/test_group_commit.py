@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from services.crm.application import CustomerHistory
 from services.crm.application.group_commit import GroupCommit
@@ -42,20 +42,20 @@ def test_a_conflict_inside_a_batch_fails_only_its_own_call(app: CustomerHistory)
     release = threading.Event()
     batch_sizes: list[int] = []
 
-    def slow_commit(processing: ProcessingEvent[UUID]) -> Any:
-        batch_sizes.append(len(processing.events))
+    def slow_insert(events: Sequence[StoredEvent]) -> Any:
+        batch_sizes.append(len(events))
         release.wait(30)  # Holds the first commit so the rest queue up behind it.
-        return app._commit(processing)
+        return app.recorder.insert_events(events)
 
-    group = GroupCommit(slow_commit)
+    group = GroupCommit(slow_insert)
     fresh = [note(f"random:{uuid4()}") for _ in range(8)]
     clash = note(taken.idempotency_key)  # Same id as a stored note: cannot commit.
     try:
         with ThreadPoolExecutor(max_workers=10) as pool:
-            first = pool.submit(group.save, _processing(note(f"random:{uuid4()}")))
+            first = pool.submit(group.insert, stored(app, note(f"random:{uuid4()}")))
             while not batch_sizes:
                 time.sleep(0.001)
-            others = [pool.submit(group.save, _processing(n)) for n in [*fresh, clash]]
+            others = [pool.submit(group.insert, stored(app, n)) for n in [*fresh, clash]]
             while group._waiting.qsize() < len(others):
                 time.sleep(0.001)
             release.set()
@@ -68,11 +68,11 @@ def test_a_conflict_inside_a_batch_fails_only_its_own_call(app: CustomerHistory)
 
     assert len(batch_sizes) >= 2
     assert batch_sizes[1] == len(others)  # They were tried together first.
-    assert [recordings[0].domain_event.originator_id for recordings in committed] == [
-        n.id for n in fresh
-    ]
-    for stored in fresh:
-        assert app.repository.get(stored.id).text == "synthetic"
+    for positions, fresh_note in zip(committed, fresh, strict=True):
+        (notification,) = app.recorder.select_notifications(start=positions[0], limit=1)
+        assert notification.originator_id == fresh_note.id
+    for saved in fresh:
+        assert app.repository.get(saved.id).text == "synthetic"
 
 
 def test_concurrent_retries_across_batches_record_one_interaction(
@@ -110,31 +110,31 @@ def test_many_writers_each_get_their_own_commit_position(grouped: CustomerHistor
         assert stored.originator_id == interaction
 
 
-def _processing(*aggregates: Any) -> ProcessingEvent[UUID]:
+def stored(app: CustomerHistory, *aggregates: Any) -> list[StoredEvent]:
     processing: ProcessingEvent[UUID] = ProcessingEvent()
     processing.collect_events(*aggregates)
-    return processing
+    return [app.mapper.to_stored_event(event) for event in processing.events]
 
 
 def test_a_save_after_stopping_is_refused_at_once(app: CustomerHistory) -> None:
-    group = GroupCommit(app._commit)
+    group = GroupCommit(app.recorder.insert_events)
     group.stop()
 
     with pytest.raises(ServiceStoppingError):
-        group.save(_processing(note(f"random:{uuid4()}")))
+        group.insert(stored(app, note(f"random:{uuid4()}")))
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_callers_waiting_when_the_writer_dies_are_told_not_left_waiting(
     app: CustomerHistory,
 ) -> None:
-    def broken_commit(processing: ProcessingEvent[UUID]) -> Any:
+    def broken_insert(events: Sequence[StoredEvent]) -> Any:
         raise SystemExit  # Escapes every handler, as a crash in the writer would.
 
-    group = GroupCommit(broken_commit)
+    group = GroupCommit(broken_insert)
     with ThreadPoolExecutor(max_workers=4) as pool:
         waiting = [
-            pool.submit(group.save, _processing(note(f"random:{uuid4()}"))) for _ in range(4)
+            pool.submit(group.insert, stored(app, note(f"random:{uuid4()}"))) for _ in range(4)
         ]
         outcomes = [type(future.exception(timeout=10)) for future in waiting]
 

@@ -10,9 +10,20 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
-from eventsourcing.persistence import JSONTranscoder, Recording, TrackingRecorder
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Notification,
+    Recording,
+    StoredEvent,
+    TrackingRecorder,
+)
 from eventsourcing.utils import EnvType
 
 from services.crm.application.group_commit import GroupCommit
@@ -61,7 +72,7 @@ class CustomerHistoryBase(Application[UUID]):
         """timeline and directory open the read models the projections write; only
         readers need them. group_commit lets concurrent saves share a transaction."""
         super().__init__(env)
-        self._group_commit = GroupCommit(self._commit) if group_commit else None
+        self._group_commit = GroupCommit(self.recorder.insert_events) if group_commit else None
         self.clock = clock or (lambda: datetime.now(UTC))
         self._open_timeline = timeline
         self._open_directory = directory
@@ -76,14 +87,16 @@ class CustomerHistoryBase(Application[UUID]):
         *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
         **kwargs: Any,
     ) -> list[Recording[UUID]]:
-        processing: ProcessingEvent[UUID] = ProcessingEvent()
-        processing.collect_events(*objs, **kwargs)
         if self._group_commit is None or kwargs:
-            return self._commit(processing)
-        return self._group_commit.save(processing)
-
-    def _commit(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        recordings = self._record(processing)
+            return super().save(*objs, **kwargs)
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(*objs)
+        stored = [self.mapper.to_stored_event(event) for event in processing.events]
+        positions = self._group_commit.insert(stored)
+        recordings = [
+            Recording(event, _notification(record, position))
+            for event, record, position in zip(processing.events, stored, positions, strict=True)
+        ]
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
@@ -210,10 +223,15 @@ class CustomerHistoryBase(Application[UUID]):
         return customer
 
     def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            aggregate: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        aggregate: object
+        if kind in (self.snapshotting_intervals or {}):
+            try:
+                aggregate = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+        else:
+            # Never snapshotted: one query for its events, none for a snapshot.
+            aggregate = project_aggregate(None, self.events.get(aggregate_id))
         return aggregate if isinstance(aggregate, kind) else None
 
     def _log_end(self) -> int:
@@ -241,3 +259,13 @@ def interaction_record(interaction: Interaction) -> InteractionRecord:
 
 def commit_position(recordings: list[Recording[UUID]]) -> int:
     return max(recording.notification.id for recording in recordings)
+
+
+def _notification(stored: StoredEvent, position: int) -> Notification:
+    return Notification(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=stored.state,
+        id=position,
+    )

@@ -2,33 +2,34 @@
 
 The event store serialises writers on a table lock and pays one disk flush per
 transaction, so one save per call tops out far below the machine. Here one writer
-thread takes every save waiting, commits them together, and hands each caller its
-own recordings. If the joint commit fails (a conflict, or one caller's bad events),
-each save is tried on its own, so a failure fails only the call it belongs to.
+thread takes every save waiting, inserts their stored events together, and hands
+each caller the positions of its own. Callers encode their events before queueing,
+so the writer does nothing but write. If the joint insert fails (a conflict, or one
+caller's bad events), each save is tried on its own, so a failure fails only the
+call it belongs to.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import StoredEvent
 
 from services.crm.application.results import ServiceStoppingError
 
-Commit = Callable[[ProcessingEvent[UUID]], list[Recording[UUID]]]
+Insert = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+Waiting = tuple[list[StoredEvent], Future[list[int]]]
 MAX_BATCH = 500
 _STOP = object()
 
 
 class GroupCommit:
-    def __init__(self, commit: Commit, max_batch: int = MAX_BATCH) -> None:
-        self._commit = commit
+    def __init__(self, insert: Insert, max_batch: int = MAX_BATCH) -> None:
+        self._insert = insert
         self._max_batch = max_batch
         self._waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
         # Taken to queue a save and to stop, so nothing is queued after the writer left.
@@ -37,13 +38,14 @@ class GroupCommit:
         self._writer = threading.Thread(target=self._write, name="group-commit", daemon=True)
         self._writer.start()
 
-    def save(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Blocks until the events are committed; raises what committing them raised."""
-        done: Future[list[Recording[UUID]]] = Future()
+    def insert(self, stored_events: list[StoredEvent]) -> list[int]:
+        """Blocks until the events are committed and returns their positions in the
+        log; raises what inserting them raised."""
+        done: Future[list[int]] = Future()
         with self._open:
             if self._stopped:
                 raise ServiceStoppingError
-            self._waiting.put((processing, done))
+            self._waiting.put((stored_events, done))
         return done.result()
 
     def stop(self) -> None:
@@ -56,7 +58,7 @@ class GroupCommit:
         self._writer.join()
 
     def _write(self) -> None:
-        batch: list[tuple[ProcessingEvent[UUID], Future[Any]]] = []
+        batch: list[Waiting] = []
         try:
             while True:
                 batch, stopping = self._next_batch()
@@ -68,7 +70,7 @@ class GroupCommit:
             # Whatever ended the loop, no caller may be left waiting on it.
             self._fail_waiting(batch)
 
-    def _fail_waiting(self, batch: list[tuple[ProcessingEvent[UUID], Future[Any]]]) -> None:
+    def _fail_waiting(self, batch: list[Waiting]) -> None:
         with self._open:
             self._stopped = True
         unanswered = [done for _, done in batch]
@@ -83,7 +85,7 @@ class GroupCommit:
             if not done.done():
                 done.set_exception(ServiceStoppingError())
 
-    def _next_batch(self) -> tuple[list[tuple[ProcessingEvent[UUID], Future[Any]]], bool]:
+    def _next_batch(self) -> tuple[list[Waiting], bool]:
         first = self._waiting.get()
         if first is _STOP:
             return [], True
@@ -98,27 +100,30 @@ class GroupCommit:
             batch.append(item)
         return batch, False
 
-    def _commit_batch(self, batch: list[tuple[ProcessingEvent[UUID], Future[Any]]]) -> None:
+    def _commit_batch(self, batch: list[Waiting]) -> None:
         if len(batch) == 1:
             self._commit_alone(*batch[0])
             return
-        joint: ProcessingEvent[UUID] = ProcessingEvent()
-        for processing, _ in batch:
-            joint.events.extend(processing.events)
-            joint.aggregates.update(processing.aggregates)
         try:
-            recordings = self._commit(joint)
+            positions = self._positions([event for events, _ in batch for event in events])
         except Exception:
             # A conflict, or bad events from one caller: each save alone gets its own fate.
-            for processing, done in batch:
-                self._commit_alone(processing, done)
+            for events, done in batch:
+                self._commit_alone(events, done)
             return
-        by_event = {id(recording.domain_event): recording for recording in recordings}
-        for processing, done in batch:
-            done.set_result([by_event[id(event)] for event in processing.events])
+        start = 0
+        for events, done in batch:
+            done.set_result(positions[start : start + len(events)])
+            start += len(events)
 
-    def _commit_alone(self, processing: ProcessingEvent[UUID], done: Future[Any]) -> None:
+    def _commit_alone(self, events: list[StoredEvent], done: Future[list[int]]) -> None:
         try:
-            done.set_result(self._commit(processing))
+            done.set_result(self._positions(events))
         except Exception as error:
             done.set_exception(error)
+
+    def _positions(self, events: list[StoredEvent]) -> list[int]:
+        positions = list(self._insert(events) or ())
+        if len(positions) != len(events):
+            raise RuntimeError(f"{len(events)} events stored, {len(positions)} positions given")
+        return positions
