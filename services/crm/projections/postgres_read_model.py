@@ -42,7 +42,14 @@ class PostgresReadModel(PostgresTrackingRecorder):
                 time.sleep(0.1 * (attempt + 1))
 
     def _q(self, statement: str) -> str:
-        return statement.format(**self.tables).replace("?", "%s")
+        tracking = _quoted(self.datastore.schema, self.tracking_table_name)
+        return statement.format(tracking=tracking, id_type="uuid", **self.tables).replace("?", "%s")
+
+    def _read(self, statement: str, params: list[Any]) -> list[Any]:
+        """One statement on an autocommit connection: one round trip, one snapshot."""
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(self._q(statement), params, prepare=True)
+            return cursor.fetchall()
 
     def _db_id(self, value: UUID) -> UUID:
         return value

@@ -25,6 +25,7 @@ from services.crm.projections.timeline_store import (
 
 # Merge chains are short; a longer one means corrupt pointers, not a real history.
 MAX_MERGE_DEPTH = 1_000
+_ROW_COLUMNS = "entry_id, customer_id, occurred_at, position, channel, direction, payload, rendered"
 
 
 class SqlTimeline(SqlReadModel):
@@ -52,16 +53,25 @@ class SqlTimeline(SqlReadModel):
             owners.flush()
 
     def select_entries(self, query: TimelineQuery, application_name: str) -> TimelineSlice:
-        # One transaction: the rows, their owner and the position agree with each other.
-        with self.datastore.transaction(commit=False) as cursor:
-            position = self._max_tracking_id(application_name, cursor) or 0
-            owner = self._root(cursor, query.customer_id)
-            rows = self._fetch_rows(cursor, *self._page_condition(query, owner))
-        return TimelineSlice(rows, position)
+        # One statement, so the rows, their owner and the position share one snapshot.
+        condition, params = self._page_condition(query, "(SELECT customer_id FROM owner)")
+        rows = self._read(
+            "WITH RECURSIVE chain (customer_id, depth) AS ("
+            "SELECT CAST(? AS {id_type}), 0 UNION ALL "
+            "SELECT m.target_id, c.depth + 1 FROM {merges} m "
+            f"JOIN chain c ON m.source_id = c.customer_id WHERE c.depth < {MAX_MERGE_DEPTH}), "
+            "owner AS (SELECT customer_id FROM chain ORDER BY depth DESC LIMIT 1) "
+            f"SELECT {_ROW_COLUMNS}, (SELECT MAX(notification_id) FROM {{tracking}} "
+            f"WHERE application_name = ?) AS tracked FROM {{entries}} {condition}",
+            [self._db_id(query.customer_id), application_name, *params],
+        )
+        if rows:
+            return TimelineSlice([self._row(row) for row in rows], rows[0]["tracked"] or 0)
+        return TimelineSlice([], self.max_tracking_id(application_name) or 0)
 
-    def _page_condition(self, query: TimelineQuery, owner: UUID) -> tuple[str, list[Any]]:
-        where = ["customer_id = ?"]
-        params: list[Any] = [self._db_id(owner)]
+    def _page_condition(self, query: TimelineQuery, owner: str) -> tuple[str, list[Any]]:
+        where = [f"customer_id = {owner}"]
+        params: list[Any] = []
         if query.channels:
             where.append(f"channel IN ({', '.join('?' * len(query.channels))})")
             params.extend(sorted(query.channels))
@@ -98,24 +108,20 @@ class SqlTimeline(SqlReadModel):
             return self._fetch_rows(cursor, condition, params)
 
     def _fetch_rows(self, cursor: Any, condition: str, params: list[Any]) -> list[TimelineRow]:
-        statement = (
-            "SELECT entry_id, customer_id, occurred_at, position, channel, direction, payload, "
-            f"rendered FROM {{entries}} {condition}"
+        cursor.execute(self._q(f"SELECT {_ROW_COLUMNS} FROM {{entries}} {condition}"), params)
+        return [self._row(row) for row in cursor.fetchall()]
+
+    def _row(self, row: Any) -> TimelineRow:
+        return TimelineRow(
+            entry_id=self._py_id(row["entry_id"]),
+            customer_id=self._py_id(row["customer_id"]),
+            occurred_at=self._py_time(row["occurred_at"]),
+            position=row["position"],
+            channel=row["channel"],
+            direction=row["direction"],
+            payload=bytes(row["payload"]),
+            rendered=None if row["rendered"] is None else bytes(row["rendered"]),
         )
-        cursor.execute(self._q(statement), params)
-        return [
-            TimelineRow(
-                entry_id=self._py_id(row["entry_id"]),
-                customer_id=self._py_id(row["customer_id"]),
-                occurred_at=self._py_time(row["occurred_at"]),
-                position=row["position"],
-                channel=row["channel"],
-                direction=row["direction"],
-                payload=bytes(row["payload"]),
-                rendered=None if row["rendered"] is None else bytes(row["rendered"]),
-            )
-            for row in cursor.fetchall()
-        ]
 
     def _insert_entries(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(

@@ -39,7 +39,12 @@ class SQLiteReadModel(SQLiteTrackingRecorder):
         ]
 
     def _q(self, statement: str) -> str:
-        return statement.format(**self.TABLES)
+        return statement.format(tracking=self.TRACKING_TABLE, id_type="TEXT", **self.TABLES)
+
+    def _read(self, statement: str, params: list[Any]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._q(statement), params)
+            return list(cursor.fetchall())
 
     def _db_id(self, value: UUID) -> str:
         return value.hex
