@@ -34,9 +34,10 @@ def register(address: str, emails: list[str]) -> list[str]:
         return names
 
 
-def add_history(address: str, emails: list[str], per_customer: int) -> None:
+def add_history(address: str, emails: list[str], per_customer: int) -> int:
     """Imports per_customer interactions for each address, so timeline reads get full
-    pages (the record phase leaves each known customer only a few)."""
+    pages (the record phase leaves each known customer only a few); returns the log's
+    position after the last."""
     when = Timestamp()
     when.FromSeconds(int(time.time()) - 3_600)
     batch_id = uuid4().hex[:8]
@@ -47,6 +48,7 @@ def add_history(address: str, emails: list[str], per_customer: int) -> None:
             request.interaction.external_id = f"history-{batch_id}-{address_}-{n}"
             request.interaction.occurred_time.CopyFrom(when)
             records.append(request)
+    position = 0
     with grpc.insecure_channel(address) as channel:
         for start in range(0, len(records), 1_000):
             reply = _stub(channel).ImportInteractions(
@@ -56,6 +58,8 @@ def add_history(address: str, emails: list[str], per_customer: int) -> None:
             )
             if reply.failures:
                 raise RuntimeError(f"import refused records: {reply.failures[0]}")
+            position = max(position, reply.commit_position)
+    return position
 
 
 def wait_caught_up(address: str, customer: str, log_end: int) -> None:

@@ -46,12 +46,9 @@ class Server:
         raise RuntimeError(f"{self.process.args!r} did not start; see {self.log}")
 
     def peak_rss_mb(self) -> float:
-        """The process's high-water mark of resident memory (VmHWM)."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kilobytes = next(
-            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
-        )
-        return kilobytes / 1024
+        """The high-water mark of resident memory (VmHWM) of the process and of its
+        children (the CRM's projector), added up."""
+        return sum(_peak_mb(pid) for pid in [self.process.pid, *_children(self.process.pid)])
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -61,6 +58,19 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _peak_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = next(
+        int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+    )
+    return kilobytes / 1024
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
 
 
 def crm_server(database_url: str, log: Path) -> Server:

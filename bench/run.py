@@ -113,7 +113,9 @@ class Bench:
                 "record_errors": load.errors,
             }
             readers = min(64, len(known))
-            probes.add_history(server.address, known[:readers], 60)
+            history_end = probes.add_history(server.address, known[:readers], 60)
+            # Reads are measured once the read models have taken in that history.
+            probes.wait_caught_up(server.address, customers[0], history_end)
             reads = timeline_requests(customers[:readers])
             timeline = run_load(
                 server.address, TIMELINE, reads, 16, self.plan.seconds, 1, probes.ACTOR
