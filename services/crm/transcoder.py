@@ -140,6 +140,18 @@ def crm_transcoder() -> JSONTranscoder:
 _FINGERPRINTS = crm_transcoder()
 
 
+def plain(obj: Any) -> Any:
+    """dataclasses.asdict(), without its deep copy: stored values are immutable, and
+    fingerprints of what was stored before must come out the same."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {name: plain(getattr(obj, name)) for name in _field_names(type(obj))}
+    if isinstance(obj, tuple | list):
+        return type(obj)(plain(item) for item in obj)
+    if isinstance(obj, dict):
+        return {plain(key): plain(value) for key, value in obj.items()}
+    return obj
+
+
 def fingerprint(*values: Any) -> str:
     """A stable digest of values, from their stored form rather than their repr."""
     return hashlib.sha256(_FINGERPRINTS.encode(list(values))).hexdigest()

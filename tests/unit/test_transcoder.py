@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -14,7 +15,7 @@ from services.crm.domain.channels import (
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import InteractionContent, InteractionRecord
 from services.crm.domain.profile import CustomerProfile
-from services.crm.transcoder import crm_transcoder, fingerprint
+from services.crm.transcoder import crm_transcoder, fingerprint, plain
 from tests.builders import content
 
 
@@ -60,3 +61,21 @@ def test_stored_facts_are_not_validated_again_when_read() -> None:
     decoded = transcoder.decode(stored)
     assert isinstance(decoded, InteractionContent)
     assert len(decoded.summary) > 2000
+
+
+def test_plain_copies_give_the_fingerprints_asdict_gave() -> None:
+    chat = content(
+        channel=Channel.CHAT,
+        tags=("billing", "urgent"),
+        details=ChatDetails(
+            (
+                ChatMessage(ChatSpeaker.CUSTOMER, datetime(2026, 1, 2, tzinfo=UTC), "hi"),
+                ChatMessage(ChatSpeaker.AGENT, None, "hello"),
+            )
+        ),
+    )
+    profile = CustomerProfile(display_name="Zoë", attributes={"tier": "gold"}, tags=("vip",))
+
+    for value in (chat, profile, content()):
+        assert plain(value) == dataclasses.asdict(value)
+        assert fingerprint(plain(value)) == fingerprint(dataclasses.asdict(value))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -17,7 +16,7 @@ from services.crm.domain.errors import CrmError, InvalidInputError
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import IdentityIndex
 from services.crm.domain.interaction import Interaction, InteractionContent, interaction_key
-from services.crm.transcoder import fingerprint
+from services.crm.transcoder import fingerprint, plain
 
 MAX_IMPORT_BATCH = 1_000
 
@@ -132,4 +131,4 @@ def _interaction(item: ImportItem, customer_id: UUID, cause: Cause) -> Interacti
 def _fingerprint(item: ImportItem) -> str:
     """As RecordInteraction computes it, so an import and a later record of the same
     source id are seen as one interaction."""
-    return fingerprint(item.target, dataclasses.asdict(item.content))
+    return fingerprint(item.target, plain(item.content))

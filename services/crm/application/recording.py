@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from uuid import UUID, uuid4
 
@@ -33,7 +32,7 @@ from services.crm.domain.interaction import (
     interaction_key,
 )
 from services.crm.domain.profile import CustomerProfile
-from services.crm.transcoder import fingerprint
+from services.crm.transcoder import fingerprint, plain
 
 
 class RecordingUseCases(CustomerHistoryBase):
@@ -52,7 +51,7 @@ class RecordingUseCases(CustomerHistoryBase):
         key = interaction_key(
             content.channel, content.idempotency_external_id, cause.actor, request_id
         )
-        sent = dataclasses.asdict(content)
+        sent = plain(content)
         if not time_given:
             del sent["occurred_at"]
         digest = fingerprint(target, sent)
