@@ -35,6 +35,10 @@ class ChangeProjection(Protocol):
 
     def changes(self, event: Any) -> Sequence[Any]: ...
 
+    def wants(self, topic: str) -> bool:
+        """Whether events of this topic can change the view: others are not decoded."""
+        ...
+
 
 def follow_log(
     env: Mapping[str, str], projection: ChangeProjection, stopping: threading.Event
@@ -92,12 +96,21 @@ def _next_batch(arrived: queue.Queue[Any]) -> list[Notification]:
 
 
 def _apply(app: CustomerHistory, projection: ChangeProjection, batch: list[Notification]) -> None:
-    projection.view.apply(
-        [
-            (projection.changes(app.mapper.to_domain_event(n)), Tracking(app.name, n.id))
-            for n in batch
-        ]
-    )
+    projection.view.apply(changes_of(app, projection, batch))
+
+
+def changes_of(
+    app: CustomerHistory, projection: ChangeProjection, notifications: Sequence[Notification]
+) -> list[tuple[Sequence[Any], Tracking]]:
+    """Each notification's changes to the view with its tracking position; events the
+    projection ignores still advance the position, so reads waiting on it see it."""
+    return [
+        (
+            projection.changes(app.mapper.to_domain_event(n)) if projection.wants(n.topic) else (),
+            Tracking(app.name, n.id),
+        )
+        for n in notifications
+    ]
 
 
 def _drain(arrived: queue.Queue[Any]) -> None:

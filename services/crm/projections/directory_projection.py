@@ -26,6 +26,10 @@ from services.crm.projections.directory_store import (
 class DirectoryProjection(Projection[DirectoryStore]):
     name = "directory"
 
+    def wants(self, topic: str) -> bool:
+        # Interactions and notes, most of the log, say nothing about who customers are.
+        return topic.startswith(("crm.Customer.", "crm.IdentityIndex."))
+
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.apply([(self.changes(domain_event), tracking)])

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.batch_runner import ChangeProjection, follow_log
+from services.crm.projections.batch_runner import ChangeProjection, changes_of, follow_log
 from services.crm.projections.directory_projection import DirectoryProjection
 from services.crm.projections.directory_store import DirectoryStore
 from services.crm.projections.postgres_directory_store import PostgresDirectoryStore
@@ -130,12 +130,7 @@ def rebuild(env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500
         while notifications := app.recorder.select_notifications(
             start=last, limit=batch_size, inclusive_of_start=False
         ):
-            store.apply(
-                [
-                    (projection.changes(app.mapper.to_domain_event(n)), Tracking(app.name, n.id))
-                    for n in notifications
-                ]
-            )
+            store.apply(changes_of(app, projection, notifications))
             replayed += len(notifications)
             last = notifications[-1].id
         if isinstance(store, DirectoryStore):

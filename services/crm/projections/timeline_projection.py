@@ -37,6 +37,9 @@ class TimelineProjection(Projection[TimelineStore]):
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.apply([(self.changes(domain_event), tracking)])
 
+    def wants(self, topic: str) -> bool:
+        return True
+
     def changes(self, event: Any) -> list[TimelineChange]:
         """What the event changes on timelines; events that change nothing still
         advance the tracking position."""
