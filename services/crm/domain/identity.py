@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,10 +39,10 @@ class Identity:
     @classmethod
     def email(cls, raw: str) -> Identity:
         try:
-            checked = validate_email(raw.strip(), check_deliverability=False)
+            normalized = _normalized_email(raw.strip())
         except EmailNotValidError as error:
             raise InvalidInputError.single("email", "INVALID_EMAIL", str(error)) from None
-        return cls(IdentityKind.EMAIL, checked.normalized.lower())
+        return cls(IdentityKind.EMAIL, normalized)
 
     @classmethod
     def phone(cls, raw: str, default_region: str | None = None) -> Identity:
@@ -81,6 +82,13 @@ class Identity:
         _check_name(name, "external.system", "INVALID_EXTERNAL_SYSTEM")
         _check_identifier(external_id, "external.id", "INVALID_EXTERNAL_ID")
         return cls(IdentityKind.EXTERNAL, f"{name}:{external_id}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized_email(address: str) -> str:
+    # Checking an address costs more than the rest of recording it, and a bulk import
+    # names the same customers over and over.
+    return validate_email(address, check_deliverability=False).normalized.lower()
 
 
 def _check_name(name: str, field: str, reason: str) -> None:
