@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +26,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class _UnformattedQueueHandler(logging.handlers.QueueHandler):
+    """Queues records as they are: the listener's thread formats and writes them, so a
+    call never waits on the output's lock or a write."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
+    output = logging.StreamHandler(sys.stdout)
+    output.setFormatter(JsonFormatter())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, output)
+    listener.start()
+    atexit.register(listener.stop)  # Writes what is queued before the process ends.
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_UnformattedQueueHandler(records)]
     root.setLevel(level)
