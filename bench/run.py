@@ -41,7 +41,7 @@ class Plan:
         if os.environ.get("BENCH_TINY") == "1":  # The smoke test: every step, tiny sizes.
             return cls(1, 500, 2_000, 200, 20, 2_000, 20)
         if os.environ.get("BENCH_QUICK") == "1":
-            return cls(3, 10_000, 100_000, 10_000, 50, 10_000, 100)
+            return cls(2, 10_000, 100_000, 10_000, 50, 10_000, 100)
         return cls(15, 10_000, 1_000_000, 10_000, 500, 100_000, 500)
 
 
