@@ -36,6 +36,7 @@ class ProjectionProcess:
         self._stopping = threading.Event()
         self._child: subprocess.Popen[bytes] | None = None
         self._started = threading.Event()
+        self._spawning = threading.Lock()
         # The child asks to die with the thread that started it, so one thread starts
         # every child and lives until stop().
         self._keeper = threading.Thread(target=self._keep_running, name="projector", daemon=True)
@@ -45,8 +46,9 @@ class ProjectionProcess:
         self._started.wait()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        child = self._child
+        with self._spawning:
+            self._stopping.set()
+            child = self._child
         if child is not None and child.poll() is None:
             child.terminate()
             try:
@@ -57,12 +59,16 @@ class ProjectionProcess:
         self._keeper.join(timeout)
 
     def _keep_running(self) -> None:
-        while not self._stopping.is_set():
-            self._child = subprocess.Popen(
-                [sys.executable, "-m", "services.crm", "project"], env=self._child_env()
-            )
+        while True:
+            with self._spawning:  # No child is started once stop() has looked.
+                if self._stopping.is_set():
+                    self._started.set()
+                    return
+                child = self._child = subprocess.Popen(
+                    [sys.executable, "-m", "services.crm", "project"], env=self._child_env()
+                )
             self._started.set()
-            code = self._child.wait()
+            code = child.wait()
             if self._stopping.is_set():
                 return
             self.restarts += 1

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.01
 
 logger = logging.getLogger(__name__)
 
