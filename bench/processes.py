@@ -48,7 +48,7 @@ class Server:
     def peak_rss_mb(self) -> float:
         """The high-water mark of resident memory (VmHWM) of the process and of its
         children (the CRM's projector), added up."""
-        return sum(_peak_mb(pid) for pid in [self.process.pid, *_children(self.process.pid)])
+        return sum(_peak_mb(pid) for pid in [self.process.pid, *children(self.process.pid)])
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -68,7 +68,7 @@ def _peak_mb(pid: int) -> float:
     return kilobytes / 1024
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     tasks = Path(f"/proc/{pid}/task").iterdir()
     return [int(child) for task in tasks for child in (task / "children").read_text().split()]
 

@@ -14,9 +14,10 @@ from typing import Any
 import psycopg
 
 from bench import probes
+from bench.cpu import cpu_shares
 from bench.load import run_load
 from bench.processes import ROOT, Server, baseline_server, crm_server
-from bench.table import table
+from bench.table import cpu_table, table
 from bench.workload import email, record_requests, seed_store, timeline_requests
 from services.crm.projections.runner import open_application
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
@@ -103,10 +104,12 @@ class Bench:
             known = [email(n) for n in range(self.plan.known_customers)]
             customers = probes.register(server.address, known)
             requests = record_requests(int(self.plan.seconds * 4_000), known, 0.5)
-            load = run_load(
-                server.address, RECORD, requests, 32, self.plan.seconds, 1, probes.ACTOR
-            )
+            with cpu_shares(server) as record_cpu:
+                load = run_load(
+                    server.address, RECORD, requests, 32, self.plan.seconds, 1, probes.ACTOR
+                )
             self.results |= {
+                "record_cpu_pct": record_cpu,
                 "record_rps": round(load.rps, 1),
                 "record_p50_ms": round(load.percentile(0.5), 2),
                 "record_p99_ms": round(load.percentile(0.99), 2),
@@ -117,10 +120,12 @@ class Bench:
             # Reads are measured once the read models have taken in that history.
             probes.wait_caught_up(server.address, customers[0], history_end)
             reads = timeline_requests(customers[:readers])
-            timeline = run_load(
-                server.address, TIMELINE, reads, 16, self.plan.seconds, 1, probes.ACTOR
-            )
+            with cpu_shares(server) as timeline_cpu:
+                timeline = run_load(
+                    server.address, TIMELINE, reads, 16, self.plan.seconds, 1, probes.ACTOR
+                )
             self.results |= {
+                "timeline_cpu_pct": timeline_cpu,
                 "timeline_rps": round(timeline.rps, 1),
                 "timeline_p99_ms": round(timeline.percentile(0.99), 2),
             }
@@ -137,7 +142,9 @@ class Bench:
     def _import(self) -> None:
         server = self._serve("import", self._url("import"))
         try:
-            eps, _ = probes.import_throughput(server.address, self.plan.import_records)
+            with cpu_shares(server) as import_cpu:
+                eps, _ = probes.import_throughput(server.address, self.plan.import_records)
+            self.results["import_cpu_pct"] = import_cpu
             self.results["import_eps"] = round(eps, 1)
             self.results["import_records"] = self.plan.import_records
         finally:
@@ -230,5 +237,6 @@ def main() -> int:
     }
     (OUT / "results.json").write_text(json.dumps({**results, "run": run}, indent=2) + "\n")
     print(table(results))
+    print(cpu_table(results))
     print(f"\n{run['mode']} run, {run['seconds']} s; {run['postgres']}; {run['machine']}")
     return 0

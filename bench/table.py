@@ -36,3 +36,14 @@ def table(results: dict[str, Any]) -> str:
             per_naive = f"{value / naive:.2f}" if naive else ""
         lines.append(f"{key:<26}{shown:>12}  {unit:<9}{per_echo:>8}{per_naive:>9}  {target}")
     return "\n".join(lines)
+
+
+def cpu_table(results: dict[str, Any]) -> str:
+    """Percent of one core each party used during the loads (two cores make 200)."""
+    parties = ("service", "projector", "postgres", "client")
+    lines = [f"\n{'cpu % of a core':<26}" + "".join(f"{party:>11}" for party in parties)]
+    for load in ("record", "timeline", "import"):
+        shares = results.get(f"{load}_cpu_pct") or {}
+        cells = "".join(f"{shares.get(party, 0):>11.1f}" for party in parties)
+        lines.append(f"{load:<26}{cells}")
+    return "\n".join(lines)

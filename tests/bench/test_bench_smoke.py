@@ -52,5 +52,11 @@ def test_the_tiny_benchmark_writes_every_figure_and_prints_the_table(
     figures = json.loads((tmp_path / "results.json").read_text())
     assert {key: figures.get(key, 0) > 0 for key in REQUIRED} == dict.fromkeys(REQUIRED, True)
     assert figures["run"]["postgres"]["fsync"] == "on"
+    for load in ("record", "timeline", "import"):
+        # Where the cores went: the service and PostgreSQL did work under every load.
+        shares = figures[f"{load}_cpu_pct"]
+        assert shares["service"] > 0
+        assert shares["postgres"] > 0
+    assert "cpu % of a core" in result.stdout
     for key, _, _ in ROWS:
         assert key in result.stdout

@@ -1,0 +1,58 @@
+"""CPU used by each party of a measurement, read from /proc: where the cores went."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.processes import Server, children
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def cpu_shares(server: Server) -> Iterator[dict[str, float]]:
+    """Percent of one core used by the service, its projector, PostgreSQL and this
+    client while the block runs; filled in when it ends."""
+    shares: dict[str, float] = {}
+    before, started = _seconds(server), time.monotonic()
+    yield shares
+    after, elapsed = _seconds(server), time.monotonic() - started
+    shares.update(
+        {party: round((after[party] - before[party]) / elapsed * 100, 1) for party in after}
+    )
+
+
+def _seconds(server: Server) -> dict[str, float]:
+    projector = children(server.process.pid)
+    postgres = [pid for pid in _pids() if _command(pid) == "postgres"]
+    own = os.times()
+    return {
+        "service": _cpu(server.process.pid),
+        "projector": sum(_cpu(pid) for pid in projector),
+        "postgres": sum(_cpu(pid) for pid in postgres),
+        "client": own.user + own.system,
+    }
+
+
+def _pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _cpu(pid: int) -> float:
+    """User and system seconds of a process so far; 0 for one that has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
