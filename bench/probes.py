@@ -17,6 +17,8 @@ from bench.workload import email, record_request
 
 ACTOR = (("x-crm-actor", "service:bench"),)
 LAG_TIMEOUT = 30.0
+# Open consoles during the lag probe: writes go to each customer in turn.
+LAG_CUSTOMERS = 16
 
 
 def _stub(channel: grpc.Channel) -> customer_history_service_pb2_grpc.CustomerHistoryServiceStub:
@@ -90,36 +92,46 @@ def retry_while_lagging(read: Any, timeout: float = 3_600) -> None:
                 raise
 
 
-def projection_lag_p99(address: str, rate: float, seconds: float) -> tuple[float, int]:
-    """Records to one customer at a steady rate while a WatchTimeline on that customer
-    reports each entry as the timeline takes it in; the lag is from the write's
-    acknowledgement to its arrival. Starts once the projections have caught up; a
-    write that never arrives counts as LAG_TIMEOUT. Returns the p99 and the misses."""
+def projection_lag_p99(
+    address: str, rate: float, seconds: float, watched: int = LAG_CUSTOMERS
+) -> tuple[float, int]:
+    """Records at a steady rate, in turn to each of several customers, while a
+    WatchTimeline on each (as an agent's open console has) reports entries as the
+    timeline takes them in; the lag is from a write's acknowledgement to its arrival.
+    Starts once the projections have caught up; a write that never arrives counts as
+    LAG_TIMEOUT. Returns the p99 and the misses."""
     with grpc.insecure_channel(address) as channel:
-        first = _stub(channel).RecordInteraction(
-            record_request(email(uuid4()), "Lag probe"), metadata=ACTOR, timeout=30
-        )
-    customer = first.interaction.customer
-    wait_caught_up(address, customer, first.commit_position)
+        firsts = [
+            _stub(channel).RecordInteraction(
+                record_request(email(uuid4()), "Lag probe"), metadata=ACTOR, timeout=30
+            )
+            for _ in range(watched)
+        ]
+    customers = [first.interaction.customer for first in firsts]
+    after = max(first.commit_position for first in firsts)
+    wait_caught_up(address, customers[0], after)
 
     async def measure() -> tuple[dict[str, float], dict[str, float]]:
         acked: dict[str, float] = {}
         seen: dict[str, float] = {}
         async with grpc.aio.insecure_channel(address) as channel:
             stub = customer_history_service_pb2_grpc.CustomerHistoryServiceStub(channel)
-            watch = stub.WatchTimeline(
-                pb.WatchTimelineRequest(customer=customer, after_position=first.commit_position),
-                metadata=ACTOR,
-            )
+            watches = [
+                stub.WatchTimeline(
+                    pb.WatchTimelineRequest(customer=customer, after_position=after),
+                    metadata=ACTOR,
+                )
+                for customer in customers
+            ]
 
-            async def follow() -> None:
+            async def follow(watch: Any) -> None:
                 async for message in watch:
                     seen[message.entry.interaction.name] = time.perf_counter()
 
-            follower = asyncio.create_task(follow())
+            followers = [asyncio.create_task(follow(watch)) for watch in watches]
             in_flight = asyncio.Semaphore(64)
 
-            async def one() -> None:
+            async def one(customer: str) -> None:
                 async with in_flight:
                     request = record_request("", "Lag probe")
                     request.customer = customer
@@ -129,14 +141,15 @@ def projection_lag_p99(address: str, rate: float, seconds: float) -> tuple[float
             tasks, start, sent = [], time.perf_counter(), 0
             while time.perf_counter() - start < seconds:
                 await asyncio.sleep(max(start + sent / rate - time.perf_counter(), 0))
-                tasks.append(asyncio.create_task(one()))
+                tasks.append(asyncio.create_task(one(customers[sent % len(customers)])))
                 sent += 1
             await asyncio.gather(*tasks, return_exceptions=True)
             deadline = time.perf_counter() + LAG_TIMEOUT
             while set(acked) - set(seen) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.05)
-            watch.cancel()
-            follower.cancel()
+            for watch, follower in zip(watches, followers, strict=True):
+                watch.cancel()
+                follower.cancel()
         return acked, seen
 
     acked, seen = asyncio.run(measure())

@@ -38,9 +38,15 @@ class WatchingUseCases(CustomerHistoryBase):
             # Read where the projection is before querying: whatever it commits later
             # wakes the wait below, so nothing slips between the query and the wait.
             reached = progress.position
-            # A merge moves this customer's timeline under another: follow it there.
-            root = self.timeline.owner_of(root)
             rows = self.timeline.select_after_position(root, cursor, WATCH_BATCH)
+            if not rows:
+                # A merge moves this customer's timeline under another, after which
+                # nothing new arrives here: follow it there. Checked only when idle, so
+                # a busy timeline costs one query per batch.
+                owner = self.timeline.owner_of(root)
+                if owner != root:
+                    root = owner
+                    continue
             for row in rows:
                 cursor = row.position
                 yield self.timeline_entry(row)
