@@ -15,14 +15,16 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 @contextmanager
 def cpu_shares(server: Server) -> Iterator[dict[str, float]]:
-    """Percent of one core used by the service, its projector, PostgreSQL and this
-    client while the block runs; filled in when it ends."""
+    """Percent of one core used by the service, its projector, PostgreSQL (all of the
+    machine's, as the benchmark owns it) and this client while the block runs; filled
+    in when it ends."""
     shares: dict[str, float] = {}
     before, started = _seconds(server), time.monotonic()
     yield shares
     after, elapsed = _seconds(server), time.monotonic() - started
+    # A process that ended meanwhile takes its seconds along: never below zero.
     shares.update(
-        {party: round((after[party] - before[party]) / elapsed * 100, 1) for party in after}
+        {party: round(max(after[party] - before[party], 0.0) / elapsed * 100, 1) for party in after}
     )
 
 

@@ -69,8 +69,13 @@ def _peak_mb(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
-    tasks = Path(f"/proc/{pid}/task").iterdir()
-    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # A thread that ended while being read.
+            continue
+    return found
 
 
 def crm_server(database_url: str, log: Path) -> Server:

@@ -45,7 +45,8 @@ class ProjectionProcess:
         self._keeper.start()
         self._started.wait()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Asks the child to finish its batch and go; after timeout, it is killed."""
         with self._spawning:
             self._stopping.set()
             child = self._child
@@ -64,16 +65,28 @@ class ProjectionProcess:
                 if self._stopping.is_set():
                     self._started.set()
                     return
-                child = self._child = subprocess.Popen(
-                    [sys.executable, "-m", "services.crm", "project"], env=self._child_env()
-                )
+                try:
+                    child = self._child = self._spawn()
+                except OSError:
+                    child = None
+                    logger.exception("cannot start the projector; trying again")
             self._started.set()
-            code = child.wait()
+            code = None if child is None else child.wait()
             if self._stopping.is_set():
                 return
             self.restarts += 1
-            logger.error("projector exited; restarting", extra={"fields": {"exit_code": code}})
+            if child is not None:
+                logger.error("projector exited; restarting", extra={"fields": {"exit_code": code}})
             self._stopping.wait(self.restart_delay)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        # A session of its own: Ctrl-C reaches the service, which then stops the child,
+        # rather than both at once and a restart in the middle of shutting down.
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.crm", "project"],
+            env=self._child_env(),
+            start_new_session=True,
+        )
 
     def _child_env(self) -> dict[str, str]:
         generated = Path(customer_history_service_pb2.__file__).resolve().parents[2]
@@ -110,6 +123,8 @@ def run_projector(settings: Settings) -> None:
     while not stopping.wait(0.5):
         if parent and os.getppid() != parent:
             break
+    for supervisor in supervisors:
+        supervisor.request_stop()  # All at once: each then ends its batch in hand.
     for supervisor in supervisors:
         supervisor.stop()
     logger.info("projector stopped")

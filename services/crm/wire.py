@@ -1,5 +1,8 @@
 """Domain records in the contract's wire form: the crm.v1 messages the gRPC edge
-answers with, and the timeline read model stores so that a page is never re-encoded."""
+answers with, and the timeline read model stores so that a page is never re-encoded.
+
+Stored timeline rows keep the form they were rendered in: after changing what these
+functions produce, run `make rebuild-projections`."""
 
 from __future__ import annotations
 

@@ -52,12 +52,23 @@ def test_the_service_keeps_its_read_models_in_a_child_process(
     database_url: str, start_server: StartServer
 ) -> None:
     server = start_server(database_url)
-    recorded = record_by_email(server.stub, random_refs.email(), summary="on the child")
+    email = random_refs.email()
+    first = record_by_email(server.stub, email, summary="while it runs")
+    timeline_names(server.stub, first.interaction.customer, first.commit_position)
+    projector = projector_pid(server)
 
-    names = timeline_names(server.stub, recorded.interaction.customer, recorded.commit_position)
+    os.kill(projector, signal.SIGSTOP)  # Frozen, not dead: the service does not replace it.
+    try:
+        second = record_by_email(server.stub, email, summary="while it is frozen")
+        time.sleep(1)
+        read = pb.GetTimelineRequest(customer=first.interaction.customer)
+        frozen = [e.interaction.name for e in server.stub.GetTimeline(read, timeout=30).entries]
+    finally:
+        os.kill(projector, signal.SIGCONT)
+    names = timeline_names(server.stub, first.interaction.customer, second.commit_position)
 
-    assert names == [recorded.interaction.name]
-    assert projector_pid(server) != server.process.pid
+    assert frozen == [first.interaction.name]
+    assert names == [second.interaction.name, first.interaction.name]
 
 
 def test_a_killed_projector_is_started_again_and_misses_nothing(

@@ -104,12 +104,20 @@ class GroupCommit:
         if len(batch) == 1:
             self._commit_alone(*batch[0])
             return
+        joint = [event for events, _ in batch for event in events]
         try:
-            positions = self._positions([event for events, _ in batch for event in events])
+            inserted = self._insert(joint)
         except Exception:
             # A conflict, or bad events from one caller: each save alone gets its own fate.
             for events, done in batch:
                 self._commit_alone(events, done)
+            return
+        try:
+            positions = _checked(inserted, joint)
+        except RuntimeError as error:
+            # Committed, but not told where: retrying would report stored writes as clashes.
+            for _, done in batch:
+                done.set_exception(error)
             return
         start = 0
         for events, done in batch:
@@ -118,12 +126,13 @@ class GroupCommit:
 
     def _commit_alone(self, events: list[StoredEvent], done: Future[list[int]]) -> None:
         try:
-            done.set_result(self._positions(events))
+            done.set_result(_checked(self._insert(events), events))
         except Exception as error:
             done.set_exception(error)
 
-    def _positions(self, events: list[StoredEvent]) -> list[int]:
-        positions = list(self._insert(events) or ())
-        if len(positions) != len(events):
-            raise RuntimeError(f"{len(events)} events stored, {len(positions)} positions given")
-        return positions
+
+def _checked(positions: Sequence[int] | None, events: list[StoredEvent]) -> list[int]:
+    given = list(positions or ())
+    if len(given) != len(events):
+        raise RuntimeError(f"{len(events)} events stored, {len(given)} positions given")
+    return given

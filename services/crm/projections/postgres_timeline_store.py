@@ -21,9 +21,6 @@ class PostgresTimelineStore(SqlTimeline, PostgresReadModel, TimelineStore):
         "origin_customer_id uuid NOT NULL, via_identity uuid, occurred_at timestamptz NOT NULL, "
         "position bigint NOT NULL, channel text NOT NULL, direction text NOT NULL, "
         "payload bytea NOT NULL, rendered bytea)",
-        # Timelines built before entries were stored in the API's form get the column;
-        # their old rows are rendered when read, until a rebuild.
-        "ALTER TABLE {entries} ADD COLUMN IF NOT EXISTS rendered bytea",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_customer "
         "ON {entries} (customer_id, occurred_at DESC, entry_id DESC)",
         "CREATE INDEX IF NOT EXISTS {entries_plain}_by_position "
@@ -34,3 +31,19 @@ class PostgresTimelineStore(SqlTimeline, PostgresReadModel, TimelineStore):
         "CREATE TABLE IF NOT EXISTS {merges} (source_id uuid PRIMARY KEY, target_id uuid NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {merges_plain}_by_target ON {merges} (target_id)",
     ]
+
+    def create_table(self) -> None:
+        super().create_table()
+        # Timelines built before entries were stored in the API's form get the column;
+        # their old rows are rendered when read, until a rebuild. ALTER TABLE locks
+        # out readers even when the column exists, so it runs only when it is missing.
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s AND column_name = 'rendered'",
+                (self.datastore.schema, self.TABLES["entries"]),
+            )
+            if cursor.fetchone() is None:
+                cursor.execute(
+                    self._q("ALTER TABLE {entries} ADD COLUMN IF NOT EXISTS rendered bytea")
+                )

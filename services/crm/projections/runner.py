@@ -95,6 +95,9 @@ class ProjectionSupervisor:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        self._stopping.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         self._thread.join(timeout)

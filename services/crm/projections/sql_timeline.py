@@ -54,19 +54,28 @@ class SqlTimeline(SqlReadModel):
     def select_entries(self, query: TimelineQuery, application_name: str) -> TimelineSlice:
         # One statement, so the rows, their owner and the position share one snapshot.
         condition, params = self._page_condition(query, "(SELECT customer_id FROM owner)")
-        rows = self._read(
+        statement = (
             "WITH RECURSIVE chain (customer_id, depth) AS ("
             "SELECT CAST(? AS {id_type}), 0 UNION ALL "
             "SELECT m.target_id, c.depth + 1 FROM {merges} m "
             f"JOIN chain c ON m.source_id = c.customer_id WHERE c.depth < {MAX_MERGE_DEPTH}), "
-            "owner AS (SELECT customer_id FROM chain ORDER BY depth DESC LIMIT 1) "
+            "owner AS (SELECT customer_id, depth FROM chain ORDER BY depth DESC LIMIT 1) "
             f"SELECT {_ROW_COLUMNS}, (SELECT MAX(notification_id) FROM {{tracking}} "
-            f"WHERE application_name = ?) AS tracked FROM {{entries}} {condition}",
-            [self._db_id(query.customer_id), application_name, *params],
+            "WHERE application_name = ?) AS tracked, (SELECT depth FROM owner) AS depth "
+            f"FROM {{entries}} {condition}"
         )
-        if rows:
-            return TimelineSlice([self._row(row) for row in rows], rows[0]["tracked"] or 0)
-        return TimelineSlice([], self.max_tracking_id(application_name) or 0)
+        params = [self._db_id(query.customer_id), application_name, *params]
+        rows = self._read(statement, params)
+        if not rows:
+            # No row carries the position: read it, then look again, so that an empty
+            # page never claims a position whose entries it did not see.
+            position = self.max_tracking_id(application_name) or 0
+            rows = self._read(statement, params)
+            if not rows:
+                return TimelineSlice([], position)
+        if rows[0]["depth"] >= MAX_MERGE_DEPTH:
+            raise RuntimeError(f"merge pointers from {query.customer_id} do not end")
+        return TimelineSlice([self._row(row) for row in rows], rows[0]["tracked"] or 0)
 
     def _page_condition(self, query: TimelineQuery, owner: str) -> tuple[str, list[Any]]:
         where = [f"customer_id = {owner}"]
