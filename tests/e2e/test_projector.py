@@ -48,13 +48,20 @@ def _gone(pid: int, timeout: float) -> bool:
     return False
 
 
+def assert_timeline_shows(server: ServerProcess, *recorded: pb.RecordInteractionResponse) -> None:
+    """Once it includes the last, the customer's timeline holds exactly these, newest first."""
+    customer, last = recorded[0].interaction.customer, recorded[-1].commit_position
+    names = timeline_names(server.stub, customer, last)
+    assert names == [reply.interaction.name for reply in reversed(recorded)]
+
+
 def test_the_service_keeps_its_read_models_in_a_child_process(
     database_url: str, start_server: StartServer
 ) -> None:
     server = start_server(database_url)
     email = random_refs.email()
     first = record_by_email(server.stub, email, summary="while it runs")
-    timeline_names(server.stub, first.interaction.customer, first.commit_position)
+    assert_timeline_shows(server, first)
     projector = projector_pid(server)
 
     os.kill(projector, signal.SIGSTOP)  # Frozen, not dead: the service does not replace it.
@@ -65,10 +72,9 @@ def test_the_service_keeps_its_read_models_in_a_child_process(
         frozen = [e.interaction.name for e in server.stub.GetTimeline(read, timeout=30).entries]
     finally:
         os.kill(projector, signal.SIGCONT)
-    names = timeline_names(server.stub, first.interaction.customer, second.commit_position)
 
     assert frozen == [first.interaction.name]
-    assert names == [second.interaction.name, first.interaction.name]
+    assert_timeline_shows(server, first, second)
 
 
 def test_a_killed_projector_is_started_again_and_misses_nothing(
@@ -80,9 +86,7 @@ def test_a_killed_projector_is_started_again_and_misses_nothing(
     os.kill(projector_pid(server), signal.SIGKILL)
     second = record_by_email(server.stub, email, summary="after")
 
-    names = timeline_names(server.stub, first.interaction.customer, second.commit_position)
-
-    assert names == [second.interaction.name, first.interaction.name]
+    assert_timeline_shows(server, first, second)
     server.wait_for_log("projector exited; restarting", timeout=30)
 
 
