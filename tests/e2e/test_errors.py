@@ -191,6 +191,23 @@ def test_several_problems_are_reported_in_one_answer(stub: Any) -> None:
         "identity.email",
         "interaction.channel",
         "interaction.direction",
+        "interaction.tags[0]",
+    }
+
+
+def test_a_bad_email_no_channel_an_empty_summary_and_a_bad_tag_are_all_reported(
+    stub: Any,
+) -> None:
+    request = by_email("not-an-email", channel=0, summary="", tags=["BAD TAG"])
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(request, metadata=AGENT_METADATA)
+    error = ErrorDetails(raised.value)
+    assert error.code == INVALID
+    assert error.fields == {
+        "identity.email": "INVALID_EMAIL",
+        "interaction.channel": "CHANNEL_REQUIRED",
+        "interaction.body": "EMPTY_INTERACTION",
+        "interaction.tags[0]": "INVALID_TAG",
     }
 
 

@@ -27,9 +27,20 @@ class CallerUnauthenticatedError(errors.CrmError):
         self.reason = reason
 
 
+class MalformedRequestError(errors.CrmError):
+    """The request's bytes are not a message of the method's type (invalid UTF-8 in a
+    string, a truncated field, ...)."""
+
+    reason = "MALFORMED_REQUEST"
+
+    def __init__(self) -> None:
+        super().__init__("the request could not be decoded as the method's message")
+
+
 _CODES: list[tuple[type[errors.CrmError], int]] = [
     (CallerUnauthenticatedError, code_pb2.UNAUTHENTICATED),
     (errors.InvalidInputError, code_pb2.INVALID_ARGUMENT),
+    (MalformedRequestError, code_pb2.INVALID_ARGUMENT),
     (errors.RequestIdReusedError, code_pb2.INVALID_ARGUMENT),
     (errors.CustomerNotFoundError, code_pb2.NOT_FOUND),
     (errors.IdentityNotFoundError, code_pb2.NOT_FOUND),

@@ -10,15 +10,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from services.crm.api.caller import current_request_id, request_id_from
+from services.crm.api.control_characters import control_character_violations
 from services.crm.api.errors import (
     CALLER_SECRET_HEADER,
     REQUEST_ID_HEADER,
     CallerUnauthenticatedError,
+    MalformedRequestError,
     to_grpc_status,
 )
-from services.crm.domain.errors import CrmError
+from services.crm.domain.errors import CrmError, InvalidInputError
 
 logger = logging.getLogger("crm.calls")
 
@@ -40,6 +43,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         metadata = handler_call_details.invocation_metadata
         request_id = request_id_from(metadata)
         trusted = self._trusted(method, metadata)
+        deserializer = _tolerant(handler.request_deserializer)
 
         if handler.unary_stream is not None:
             if not method.startswith("/crm."):
@@ -49,11 +53,12 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
             def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
                 with _edge(method, request_id, trusted, context):
+                    _check_request(request)
                     yield from stream(request, context)
 
             return grpc.unary_stream_rpc_method_handler(
                 streaming,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
 
@@ -61,11 +66,12 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
         def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
             with _edge(method, request_id, trusted, context):
+                _check_request(request)
                 return unary(request, context)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
 
@@ -76,6 +82,37 @@ class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             return True
         presented = next((v for k, v in metadata or () if k == CALLER_SECRET_HEADER), "")
         return isinstance(presented, str) and hmac.compare_digest(presented, self.caller_secret)
+
+
+class _Undecodable:
+    """Stands for a request whose bytes did not decode, so the call can answer it."""
+
+
+_UNDECODABLE = _Undecodable()
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """gRPC answers a deserializer's exception with INTERNAL, before any interceptor
+    code runs and without the request id; this one hands the call a marker instead."""
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:
+            return _UNDECODABLE
+
+    return deserialize
+
+
+def _check_request(request: Any) -> None:
+    if request is _UNDECODABLE:
+        raise MalformedRequestError
+    if isinstance(request, Message):
+        violations = control_character_violations(request)
+        if violations:
+            raise InvalidInputError(violations)
 
 
 @contextmanager

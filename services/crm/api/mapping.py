@@ -27,8 +27,8 @@ from services.crm.domain.channels import (
     SocialVisibility,
 )
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations
-from services.crm.domain.identity import Identity, IdentityKind
-from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent
+from services.crm.domain.identity import Identity, IdentityKind, warning_of
+from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, check_content
 from services.crm.domain.profile import CustomerProfile
 from services.crm.projections.directory_store import DirectoryEntry
 from services.crm.wire import (
@@ -84,6 +84,18 @@ def identity_from_proto(message: identity_pb2.Identity, phone_region: str) -> Id
     raise InvalidInputError.single("", "IDENTITY_REQUIRED", "set one of email, phone, social, ...")
 
 
+def identity_warnings(identity: Identity | None, field: str) -> list[service_pb2.Warning]:
+    """What the caller may want to check about an accepted identity in request field."""
+    warning = warning_of(identity) if identity is not None else None
+    if identity is None or warning is None:
+        return []
+    return [
+        service_pb2.Warning(
+            code=warning.code, field=f"{field}.{identity.kind}", description=warning.description
+        )
+    ]
+
+
 def timestamp_to_datetime(stamp: Timestamp, field: str) -> datetime:
     try:
         return stamp.ToDatetime(tzinfo=UTC)
@@ -106,10 +118,20 @@ def content_from_proto(message: interaction_pb2.Interaction, now: datetime) -> I
     if message.HasField("occurred_time"):
         with problems.collect():
             occurred_at = timestamp_to_datetime(message.occurred_time, "occurred_time")
-    details = None
-    with problems.collect():
-        details = _details_from_proto(message)
-    problems.raise_if_any()
+    details = _details_from_proto(message, problems)
+    if problems.found:
+        # Report the content's own problems too, so the caller learns them all at once.
+        check_content(
+            problems,
+            channel=channel,
+            occurred_at=occurred_at,
+            summary=message.summary,
+            body=message.body,
+            tags=tuple(message.tags),
+            external_id=message.external_id,
+            details=details,
+        )
+        problems.raise_if_any()
     assert channel is not None
     assert direction is not None
     return InteractionContent(
@@ -124,28 +146,38 @@ def content_from_proto(message: interaction_pb2.Interaction, now: datetime) -> I
     )
 
 
-def _details_from_proto(message: interaction_pb2.Interaction) -> ChannelDetails | None:
+def _details_from_proto(
+    message: interaction_pb2.Interaction, problems: Violations
+) -> ChannelDetails | None:
+    """The details as far as they can be read; what cannot be read is a violation, and a
+    stand-in takes its place so the remaining rules can still be checked."""
     kind = message.WhichOneof("details")
     if kind == "phone_call":
         call = message.phone_call
-        seconds = _seconds(call.duration) if call.HasField("duration") else None
+        seconds = None
+        if call.HasField("duration"):
+            with problems.collect():
+                seconds = _seconds(call.duration)
         return PhoneCallDetails(seconds, call.disposition, call.recording_ref)
     if kind == "email":
         mail = message.email
         return EmailDetails(mail.subject, mail.message_id, mail.in_reply_to, mail.thread_id)
     if kind == "chat":
-        return ChatDetails(tuple(_chat_message(m, i) for i, m in enumerate(message.chat.messages)))
+        return ChatDetails(
+            tuple(_chat_message(m, i, problems) for i, m in enumerate(message.chat.messages))
+        )
     if kind == "social":
         post = message.social
         visibility = None
         if post.visibility:
-            visibility = enum_value(
-                interaction_pb2.SocialVisibility,
-                "SOCIAL_VISIBILITY",
-                post.visibility,
-                SocialVisibility,
-                "social.visibility",
-            )
+            with problems.collect():
+                visibility = enum_value(
+                    interaction_pb2.SocialVisibility,
+                    "SOCIAL_VISIBILITY",
+                    post.visibility,
+                    SocialVisibility,
+                    "social.visibility",
+                )
         return SocialDetails(post.platform.strip().lower(), visibility, post.post_url)
     return None
 
@@ -159,34 +191,50 @@ def _seconds(duration: Duration) -> float:
     return seconds + nanos / 1e9
 
 
-def _chat_message(message: interaction_pb2.ChatMessage, index: int) -> ChatMessage:
+def _chat_message(
+    message: interaction_pb2.ChatMessage, index: int, problems: Violations
+) -> ChatMessage:
     field = f"chat.messages[{index}]"
-    speaker = enum_value(
-        interaction_pb2.ChatSpeaker,
-        "CHAT_SPEAKER",
-        message.speaker,
-        ChatSpeaker,
-        f"{field}.speaker",
-    )
+    speaker = ChatSpeaker.CUSTOMER
+    with problems.collect():
+        speaker = enum_value(
+            interaction_pb2.ChatSpeaker,
+            "CHAT_SPEAKER",
+            message.speaker,
+            ChatSpeaker,
+            f"{field}.speaker",
+        )
     sent_at = None
     if message.HasField("send_time"):
-        sent_at = timestamp_to_datetime(message.send_time, f"{field}.send_time")
+        with problems.collect():
+            sent_at = timestamp_to_datetime(message.send_time, f"{field}.send_time")
     return ChatMessage(speaker, sent_at, message.text)
 
 
 def profile_from_proto(message: customer_pb2.Customer) -> CustomerProfile:
+    problems = Violations()
     preferred = None
     if message.preferred_channel:
-        preferred = enum_value(
-            channel_pb2.Channel, "CHANNEL", message.preferred_channel, Channel, "preferred_channel"
+        with problems.collect():
+            preferred = enum_value(
+                channel_pb2.Channel,
+                "CHANNEL",
+                message.preferred_channel,
+                Channel,
+                "preferred_channel",
+            )
+    profile = None
+    with problems.collect():
+        profile = CustomerProfile(
+            display_name=message.display_name,
+            language_code=message.language_code,
+            preferred_channel=preferred,
+            attributes=dict(message.attributes),
+            tags=tuple(message.tags),
         )
-    return CustomerProfile(
-        display_name=message.display_name,
-        language_code=message.language_code,
-        preferred_channel=preferred,
-        attributes=dict(message.attributes),
-        tags=tuple(message.tags),
-    )
+    problems.raise_if_any()
+    assert profile is not None
+    return profile
 
 
 def customer_to_proto(view: CustomerView) -> customer_pb2.Customer:

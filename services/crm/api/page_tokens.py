@@ -14,6 +14,8 @@ from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor
 
 MAX_NAME_CHARS = 1_000
+# A name cursor of MAX_NAME_CHARS, every character escaped, base64-encoded, fits.
+MAX_TOKEN_CHARS = 16_384
 
 
 def query_fingerprint(*parts: object) -> str:
@@ -62,10 +64,13 @@ def decode_name(token: str, query: str) -> NameCursor | None:
 def _open(token: str, query: str) -> dict[str, Any] | None:
     if not token:
         return None
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _invalid()
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         same_query = data["q"] == query
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
+        # Deeply nested JSON ("[[[[...") exhausts the parser's recursion limit.
         raise _invalid() from None
     if not same_query:
         raise InvalidInputError.single(
@@ -73,7 +78,8 @@ def _open(token: str, query: str) -> dict[str, Any] | None:
             "PAGE_TOKEN_QUERY_MISMATCH",
             "the page token belongs to a request with other parameters",
         )
-    assert isinstance(data, dict)
+    if not isinstance(data, dict):
+        raise _invalid()
     return data
 
 

@@ -70,6 +70,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             interaction=wire.interaction_to_proto(result.interaction),
             commit_position=result.position,
             customer_created=result.customer_created,
+            warnings=mapping.identity_warnings(result.interaction.identity, "identity"),
         )
 
     def CreateCustomer(
@@ -88,7 +89,13 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         problems.raise_if_any()
         result = self.app.create_customer(profile, identities, cause, request.request_id)
         return pb.CreateCustomerResponse(
-            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+            customer=mapping.customer_to_proto(result.customer),
+            commit_position=result.position,
+            warnings=[
+                warning
+                for index, identity in enumerate(identities)
+                for warning in mapping.identity_warnings(identity, f"customer.identities[{index}]")
+            ],
         )
 
     def GetCustomer(
@@ -108,7 +115,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         customer_id, identity = self._customer_and_identity(request)
         result = self.app.link_identity(customer_id, identity, cause)
         return pb.LinkIdentityResponse(
-            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
+            customer=mapping.customer_to_proto(result.customer),
+            commit_position=result.position,
+            warnings=mapping.identity_warnings(identity, "identity"),
         )
 
     def UnlinkIdentity(

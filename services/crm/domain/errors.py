@@ -75,6 +75,10 @@ class Violations:
         except InvalidInputError as error:
             self._found.extend(_prefixed(error.violations, prefix))
 
+    @property
+    def found(self) -> bool:
+        return bool(self._found)
+
     def raise_if_any(self) -> None:
         if self._found:
             raise InvalidInputError(self._found)

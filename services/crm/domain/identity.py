@@ -11,6 +11,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from services.crm.domain.errors import InvalidInputError
+from services.crm.domain.visible import says_something
 
 MAX_IDENTIFIER_LENGTH = 200
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
@@ -42,6 +43,10 @@ class Identity:
             normalized = _normalized_email(raw.strip())
         except EmailNotValidError as error:
             raise InvalidInputError.single("email", "INVALID_EMAIL", str(error)) from None
+        if len(normalized) > MAX_IDENTIFIER_LENGTH:
+            raise InvalidInputError.single(
+                "email", "INVALID_EMAIL", f"at most {MAX_IDENTIFIER_LENGTH} characters"
+            )
         return cls(IdentityKind.EMAIL, normalized)
 
     @classmethod
@@ -55,9 +60,13 @@ class Identity:
             raise InvalidInputError.single(
                 "phone", "INVALID_PHONE_NUMBER", f"not a phone number: {error}"
             ) from None
-        if not phonenumbers.is_valid_number(number):
+        # Possible, not valid: the library's ranges lag new allocations, so a number in
+        # none of them is accepted with a warning (see warning_of).
+        if not phonenumbers.is_possible_number(number):
             raise InvalidInputError.single(
-                "phone", "INVALID_PHONE_NUMBER", "no such number exists in its numbering plan"
+                "phone",
+                "INVALID_PHONE_NUMBER",
+                "not a possible number in its region: too short, too long or no such region",
             )
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return cls(IdentityKind.PHONE, e164)
@@ -84,6 +93,25 @@ class Identity:
         return cls(IdentityKind.EXTERNAL, f"{name}:{external_id}")
 
 
+@dataclass(frozen=True)
+class IdentityWarning:
+    """Why an accepted identity may still be mistyped."""
+
+    code: str
+    description: str
+
+
+def warning_of(identity: Identity) -> IdentityWarning | None:
+    if identity.kind is IdentityKind.PHONE and not phonenumbers.is_valid_number(
+        phonenumbers.parse(identity.value)
+    ):
+        return IdentityWarning(
+            "UNKNOWN_PHONE_RANGE",
+            "a possible number, but in no range the numbering-plan data knows; check it",
+        )
+    return None
+
+
 @functools.lru_cache(maxsize=4096)
 def _normalized_email(address: str) -> str:
     # Checking an address costs more than the rest of recording it, and a bulk import
@@ -99,7 +127,7 @@ def _check_name(name: str, field: str, reason: str) -> None:
 
 
 def _check_identifier(value: str, field: str, reason: str) -> None:
-    if not value or value != value.strip() or len(value) > MAX_IDENTIFIER_LENGTH:
+    if not says_something(value) or value != value.strip() or len(value) > MAX_IDENTIFIER_LENGTH:
         raise InvalidInputError.single(
             field,
             reason,

@@ -24,6 +24,7 @@ from services.crm.domain.identity import Identity
 from services.crm.domain.namespace import CRM_NAMESPACE
 from services.crm.domain.tags import check_tags
 from services.crm.domain.topics import stable_topics
+from services.crm.domain.visible import says_something
 
 MAX_SUMMARY_CHARS = 1_000
 MAX_BODY_BYTES = 65_536
@@ -51,13 +52,15 @@ class InteractionContent:
 
     def __post_init__(self) -> None:
         problems = Violations()
-        _check_text(problems, self, self.details)
-        _check_details(problems, self.channel, self.details)
-        problems.check(
-            self.occurred_at.tzinfo is not None and self.occurred_at >= EARLIEST_OCCURRED_AT,
-            "occurred_time",
-            "OCCURRED_TIME_OUT_OF_RANGE",
-            "must be a time after 1970-01-01T00:00:00Z",
+        check_content(
+            problems,
+            channel=self.channel,
+            occurred_at=self.occurred_at,
+            summary=self.summary,
+            body=self.body,
+            tags=self.tags,
+            external_id=self.external_id,
+            details=self.details,
         )
         problems.raise_if_any()
 
@@ -90,47 +93,63 @@ class InteractionContent:
         problems.raise_if_any()
 
 
-def _check_text(
-    problems: Violations, content: InteractionContent, details: ChannelDetails | None
+def check_content(
+    problems: Violations,
+    *,
+    channel: Channel | None,
+    occurred_at: datetime,
+    summary: str,
+    body: str,
+    tags: tuple[str, ...],
+    external_id: str,
+    details: ChannelDetails | None,
 ) -> None:
-    has_transcript = isinstance(details, ChatDetails) and bool(details.messages)
+    """Every rule of an interaction's content; with the channel unknown (itself a
+    violation), all the others still report, so the caller learns them all at once."""
+    transcript = details.messages if isinstance(details, ChatDetails) else ()
     problems.check(
-        says_something(content.summary) or says_something(content.body) or has_transcript,
+        says_something(summary)
+        or says_something(body)
+        or any(says_something(m.text) for m in transcript),
         "body",
         "EMPTY_INTERACTION",
         "summary, body or chat transcript must say something",
     )
     problems.check(
-        len(content.summary) <= MAX_SUMMARY_CHARS,
+        len(summary) <= MAX_SUMMARY_CHARS,
         "summary",
         "SUMMARY_TOO_LONG",
         f"at most {MAX_SUMMARY_CHARS} characters",
     )
     problems.check(
-        len(content.body.encode()) <= MAX_BODY_BYTES,
+        len(body.encode()) <= MAX_BODY_BYTES,
         "body",
         "BODY_TOO_LARGE",
         f"at most {MAX_BODY_BYTES} bytes of UTF-8",
     )
-    check_tags(problems, content.tags)
+    check_tags(problems, tags)
     problems.check(
-        len(content.external_id) <= MAX_EXTERNAL_ID_CHARS,
+        len(external_id) <= MAX_EXTERNAL_ID_CHARS,
         "external_id",
         "EXTERNAL_ID_TOO_LONG",
         f"at most {MAX_EXTERNAL_ID_CHARS} characters",
     )
+    _check_details(problems, channel, details)
+    problems.check(
+        occurred_at.tzinfo is not None and occurred_at >= EARLIEST_OCCURRED_AT,
+        "occurred_time",
+        "OCCURRED_TIME_OUT_OF_RANGE",
+        "must be a time after 1970-01-01T00:00:00Z",
+    )
 
 
-def says_something(text: str) -> bool:
-    # Zero-width and other invisible characters say nothing to the agent reading it.
-    return any(ch.isprintable() and not ch.isspace() for ch in text)
-
-
-def _check_details(problems: Violations, channel: Channel, details: ChannelDetails | None) -> None:
+def _check_details(
+    problems: Violations, channel: Channel | None, details: ChannelDetails | None
+) -> None:
     if details is None:
         return
     allowed = CHANNELS_OF_DETAILS[type(details)]
-    if channel not in allowed:
+    if channel is not None and channel not in allowed:
         problems.add(
             "details",
             "DETAILS_DO_NOT_MATCH_CHANNEL",
@@ -172,10 +191,10 @@ def _check_transcript(problems: Violations, chat: ChatDetails) -> None:
     )
     for index, message in enumerate(chat.messages):
         problems.check(
-            0 < len(message.text) <= MAX_CHAT_MESSAGE_CHARS,
+            says_something(message.text) and len(message.text) <= MAX_CHAT_MESSAGE_CHARS,
             f"chat.messages[{index}].text",
             "INVALID_CHAT_MESSAGE",
-            f"must be 1-{MAX_CHAT_MESSAGE_CHARS} characters",
+            f"must say something, in at most {MAX_CHAT_MESSAGE_CHARS} characters",
         )
         problems.check(
             message.sent_at is None or message.sent_at >= EARLIEST_OCCURRED_AT,

@@ -10,9 +10,9 @@ from eventsourcing.domain import Aggregate, event
 
 from services.crm.domain.cause import Cause
 from services.crm.domain.errors import Violations
-from services.crm.domain.interaction import says_something
 from services.crm.domain.namespace import CRM_NAMESPACE
 from services.crm.domain.topics import stable_topics
+from services.crm.domain.visible import says_something
 
 MAX_NOTE_CHARS = 4_000
 

@@ -8,12 +8,29 @@ from dataclasses import dataclass, field
 from services.crm.domain.channels import Channel
 from services.crm.domain.errors import Violations
 from services.crm.domain.tags import check_tags
+from services.crm.domain.visible import says_something
 
 MAX_DISPLAY_NAME_CHARS = 200
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_KEY_CHARS = 64
 MAX_ATTRIBUTE_VALUE_CHARS = 1_000
-_LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+MAX_LANGUAGE_CODE_CHARS = 64
+# RFC 5646's grammar for a well-formed tag; of its language forms only the 2-3 letter
+# ones (with extended subtags) are registered, the rest being reserved.
+_LANGTAG = (
+    r"[a-z]{2,3}(?:-[a-z]{3}){0,3}"  # language, extlang
+    r"(?:-[a-z]{4})?"  # script
+    r"(?:-(?:[a-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"  # variants
+    r"(?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*"  # extensions
+    r"(?:-x(?:-[a-z0-9]{1,8})+)?"  # private use
+)
+_LANGUAGE_TAG = re.compile(
+    rf"{_LANGTAG}|x(?:-[a-z0-9]{{1,8}})+"
+    r"|en-gb-oed|i-(?:ami|bnn|default|enochian|hak|klingon|lux|mingo|navajo|pwn|tao|tay|tsu)"
+    r"|sgn-(?:be-fr|be-nl|ch-de)",
+    re.IGNORECASE | re.ASCII,
+)
 
 
 @dataclass(frozen=True)
@@ -35,10 +52,20 @@ class CustomerProfile:
             f"at most {MAX_DISPLAY_NAME_CHARS} characters",
         )
         problems.check(
-            not self.language_code or bool(_LANGUAGE_PATTERN.match(self.language_code)),
+            not self.display_name or says_something(self.display_name),
+            "display_name",
+            "BLANK_DISPLAY_NAME",
+            "must show at least one visible character, or be empty",
+        )
+        problems.check(
+            not self.language_code
+            or (
+                len(self.language_code) <= MAX_LANGUAGE_CODE_CHARS
+                and _LANGUAGE_TAG.fullmatch(self.language_code) is not None
+            ),
             "language_code",
             "INVALID_LANGUAGE_CODE",
-            "must be a BCP-47 tag such as 'en-GB'",
+            "must be a BCP 47 tag such as 'en', 'en-GB' or 'zh-Hant-TW'",
         )
         problems.check(
             len(self.attributes) <= MAX_ATTRIBUTES,
