@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from services.crm.domain.channels import (
     ChatSpeaker,
     EmailDetails,
     PhoneCallDetails,
+    SocialDetails,
 )
 from services.crm.domain.errors import InvalidInputError
 from services.crm.domain.identity import Identity
@@ -112,3 +114,109 @@ def test_chat_messages_may_not_be_sent_in_the_future_or_before_1970() -> None:
     with pytest.raises(InvalidInputError) as raised:
         content(channel=Channel.CHAT, details=ChatDetails((early,)))
     assert reasons(raised.value) == {"SEND_TIME_OUT_OF_RANGE"}
+
+
+def test_a_body_alone_or_a_summary_alone_is_enough() -> None:
+    assert content(summary="", body="Order 42 arrived broken.").body == "Order 42 arrived broken."
+    assert content(summary="Refund", body="").summary == "Refund"
+
+
+def test_a_transcript_with_one_message_that_says_something_is_enough() -> None:
+    messages = (
+        ChatMessage(ChatSpeaker.BOT, None, "\u200b"),
+        ChatMessage(ChatSpeaker.BOT, None, "hi"),
+    )
+    with pytest.raises(InvalidInputError) as raised:
+        content(channel=Channel.CHAT, summary="", details=ChatDetails(messages))
+    assert {(v.field, v.reason) for v in raised.value.violations} == {
+        ("chat.messages[0].text", "INVALID_CHAT_MESSAGE")
+    }
+
+
+@pytest.mark.parametrize(
+    ("details", "allowed"),
+    [
+        (PhoneCallDetails(duration_seconds=0), {Channel.PHONE, Channel.VIDEO_CALL}),
+        (EmailDetails(subject="Hello"), {Channel.EMAIL}),
+        (
+            ChatDetails((ChatMessage(ChatSpeaker.CUSTOMER, None, "hi"),)),
+            {Channel.CHAT, Channel.WHATSAPP},
+        ),
+        (SocialDetails(platform="x"), {Channel.SOCIAL}),
+    ],
+)
+def test_details_belong_to_their_channels_only(details: Any, allowed: set[Channel]) -> None:
+    for channel in Channel:
+        if channel in allowed:
+            assert content(channel=channel, details=details).details == details
+        else:
+            with pytest.raises(InvalidInputError) as raised:
+                content(channel=channel, details=details)
+            assert {(v.field, v.reason) for v in raised.value.violations} == {
+                ("details", "DETAILS_DO_NOT_MATCH_CHANNEL")
+            }
+
+
+def test_a_missed_call_of_zero_seconds_and_a_call_of_unknown_length_are_accepted() -> None:
+    for seconds in (0, None):
+        call = content(channel=Channel.PHONE, details=PhoneCallDetails(duration_seconds=seconds))
+        assert call.details == PhoneCallDetails(duration_seconds=seconds)
+
+
+@pytest.mark.parametrize("url", ["https://x.com/ada/status/1", "http://example.com/p", ""])
+def test_a_post_url_is_http_or_https(url: str) -> None:
+    assert content(channel=Channel.SOCIAL, details=SocialDetails(post_url=url)).details
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/p", "javascript:alert(1)", "x.com/ada"])
+def test_a_post_url_of_another_scheme_is_refused(url: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        content(channel=Channel.SOCIAL, details=SocialDetails(post_url=url))
+    assert {(v.field, v.reason) for v in raised.value.violations} == {
+        ("social.post_url", "INVALID_URL")
+    }
+
+
+def test_a_time_without_a_zone_is_refused() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        content(occurred_at=datetime(2026, 1, 1, 12, 0))
+    assert {(v.field, v.reason) for v in raised.value.violations} == {
+        ("occurred_time", "OCCURRED_TIME_OUT_OF_RANGE")
+    }
+
+
+def test_without_a_source_id_only_an_email_message_id_stands_in() -> None:
+    assert content(details=EmailDetails()).idempotency_external_id == ""
+    assert content().idempotency_external_id == ""
+    call = content(channel=Channel.PHONE, details=PhoneCallDetails(recording_ref="r-1"))
+    assert call.idempotency_external_id == ""
+    both = content(external_id="src-1", details=EmailDetails(message_id="<m@x>"))
+    assert both.idempotency_external_id == "src-1"
+
+
+def test_idempotency_keys_and_interaction_ids_are_stable_across_versions() -> None:
+    assert interaction_key(Channel.PHONE, "call-1", "agent:a", "r1") == "external:phone:call-1"
+    assert interaction_key(Channel.PHONE, "", "agent:a", "r1") == "request:agent:a:r1"
+    assert interaction_key(Channel.PHONE, "", "agent:a", "").startswith("random:")
+    # Stored interactions are found again by these ids: they must never change.
+    assert str(Interaction.create_id("external:phone:call-1")) == (
+        "d3759d5d-4d10-5352-b0b6-56cc7e926d6e"
+    )
+
+
+def test_a_recorded_interaction_keeps_its_customer_and_whether_it_created_them() -> None:
+    from uuid import uuid4
+
+    customer_id = uuid4()
+    interaction = Interaction(
+        idempotency_key="request:r2",
+        customer_id=customer_id,
+        content=content(),
+        identity=None,
+        fingerprint="fp",
+        customer_created=True,
+        cause=AGENT,
+    )
+    assert (interaction.customer_id, interaction.customer_created) == (customer_id, True)
+    assert (interaction.recorded_by, interaction.fingerprint) == ("agent:test-agent", "fp")
+    assert interaction.idempotency_key == "request:r2"
