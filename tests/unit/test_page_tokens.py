@@ -59,3 +59,18 @@ def test_a_forged_name_cursor_is_refused(name: object) -> None:
     with pytest.raises(InvalidInputError) as raised:
         page_tokens.decode_name(base64.urlsafe_b64encode(data).decode(), "q1")
     assert raised.value.reason == "INVALID_PAGE_TOKEN"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 1000, b'{"q": ' + b"[" * 100_000, b'["q"]', b'"q"', b"7", b"null"],
+    ids=["nested", "nested under a key", "a list", "a string", "a number", "null"],
+)
+def test_a_token_that_is_not_our_json_object_is_refused(raw: bytes) -> None:
+    import base64
+
+    token = base64.urlsafe_b64encode(raw).decode()
+    for decode in (page_tokens.decode, page_tokens.decode_name):
+        with pytest.raises(InvalidInputError) as raised:
+            decode(token, "q1")
+        assert raised.value.reason == "INVALID_PAGE_TOKEN"
