@@ -205,6 +205,15 @@ def test_requests_without_a_known_key_are_401(http: httpx.Client) -> None:
         assert response.json()["error"]["status"] == "UNAUTHENTICATED"
 
 
+def test_the_gateway_serves_its_openapi_document_and_a_readable_page_without_a_token(
+    http: httpx.Client,
+) -> None:
+    assert http.get("/openapi.json").json()["info"]["title"] == "Customer history CRM"
+    page = http.get("/docs")
+    assert page.status_code == 200
+    assert "/v1/customers:merge" in page.text
+
+
 def test_every_route_has_a_row_in_the_role_table(http: httpx.Client) -> None:
     document = http.get("/openapi.json").json()
     operations = {op["operationId"] for ops in document["paths"].values() for op in ops.values()}
