@@ -345,6 +345,18 @@ def test_a_long_request_id_is_cut_to_128_characters_in_the_answer_and_the_crm_lo
     assert logged["method"] == "/crm.v1.CustomerHistoryService/ListMergeSuggestions"
 
 
+def test_over_grpc_too_a_long_request_id_is_cut_to_128_characters_and_logged_so(
+    crm: ServerProcess,
+) -> None:
+    sent = random_refs.suffix() + "g" * 190
+    _, call = crm.stub.ListMergeSuggestions.with_call(
+        pb.ListMergeSuggestionsRequest(), metadata=(("x-request-id", sent),), timeout=30
+    )
+
+    assert dict(call.trailing_metadata())["x-request-id"] == sent[:128]
+    assert crm_log_line(crm, request_id=sent[:128])
+
+
 def test_each_request_is_one_json_log_line_with_the_route_template(
     http: httpx.Client, gateway: GatewayProcess
 ) -> None:
