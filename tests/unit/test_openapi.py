@@ -41,4 +41,3 @@ def test_types_follow_the_protobuf_json_mapping() -> None:
     assert {"customer", "pageSize", "pageToken", "channels", "minPosition", "startTime"} <= names
     find = document["paths"]["/v1/customers:findByIdentity"]["get"]
     assert "identity.email" in {p["name"] for p in find["parameters"]}
-
