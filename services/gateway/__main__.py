@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import sys
 
 import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewayConfigError, GatewaySettings
+from services.gateway.logs import configure_logging
+from services.gateway.slow_clients import protocol_with_deadline
+
+logger = logging.getLogger("gateway")
+
+
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            logger.info("serving", extra={"fields": {"host": host, "port": port}})
 
 
 def main() -> int:
+    configure_logging()
     try:
         settings = GatewaySettings.from_environ()
     except GatewayConfigError as error:
         print(f"gateway: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.listen_host,
         port=settings.listen_port,
+        http=protocol_with_deadline(settings.header_timeout_seconds),
+        # Its lines hold paths and query strings, which carry personal data; the
+        # application logs each request itself (request_log.py).
+        access_log=False,
+        log_config=None,
         # Live timelines never end on their own; after this their clients reconnect
         # elsewhere and resume with Last-Event-ID.
         timeout_graceful_shutdown=5,
     )
+    _Server(config).run()
     return 0
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +14,8 @@ import grpc
 from crm.v1 import customer_history_service_pb2
 from google.protobuf import message_factory
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     HTMLResponse,
     JSONResponse,
@@ -27,11 +28,12 @@ from starlette.routing import Route as StarletteRoute
 from starlette.staticfiles import StaticFiles
 
 from services.gateway import sse
-from services.gateway.auth import caller_from
+from services.gateway.auth import AuthenticationError, caller_from
 from services.gateway.config import GatewaySettings
 from services.gateway.docs import docs_page
 from services.gateway.errors import error_body, from_rpc_error
 from services.gateway.openapi import openapi_document
+from services.gateway.request_log import NO_ROUTE, RequestLog
 from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
 from services.gateway.transcoding import BadRequestError, build_request, to_json
@@ -59,7 +61,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         matched = [(route, route.pattern.match(request.url.path)) for route in routes]
         candidates = [(route, match) for route, match in matched if match]
         if not candidates:
+            request.state.route = NO_ROUTE
             return _error(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+        request.state.route = candidates[0][0].template
         chosen = [(r, m) for r, m in candidates if r.http_method == request.method]
         if not chosen:
             allowed = ", ".join(sorted({r.http_method for r, _ in candidates}))
@@ -70,21 +74,22 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 {"Allow": allowed},
             )
         route, match = chosen[0]
-        caller = caller_from(
-            request.headers.get("authorization", ""), dict(settings.api_keys), settings.jwt_secret
-        )
-        if caller is None:
-            return _error(
-                grpc.StatusCode.UNAUTHENTICATED,
-                "send 'Authorization: Bearer JWT' or 'Authorization: ApiKey KEY'",
+        request.state.route = route.template
+        try:
+            caller = caller_from(
+                request.headers.get("authorization", ""),
+                dict(settings.api_keys),
+                settings.jwt_secret,
             )
+        except AuthenticationError as error:
+            return _error(grpc.StatusCode.UNAUTHENTICATED, str(error))
         if not may_call(caller.role, route.method.name):
             return _error(
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"role {caller.role} may not call {route.method.name}",
             )
         try:
-            body = await _json_body(request, settings.max_body_bytes)
+            body = await _json_body(request, settings)
             path_values = {name: match.group(f"v{i}") for i, name in enumerate(route.variables)}
             message = build_request(
                 route,
@@ -97,9 +102,18 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 sse.resume_from(message, request.headers.get("last-event-id"))
         except BadRequestError as error:
             return _error(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        # The rest of such a body is never read: the connection closes after the answer.
         except _TooLargeError:
             limit = settings.max_body_bytes
-            return _error(grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413)
+            return _error(
+                grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413, _CLOSE
+            )
+        except ClientDisconnect:
+            return _error(grpc.StatusCode.CANCELLED, "the client went away")
+        except TimeoutError:
+            seconds = settings.body_timeout_seconds
+            slow = f"the request body took over {seconds:g} seconds to arrive"
+            return _error(grpc.StatusCode.DEADLINE_EXCEEDED, slow, 408, _CLOSE)
         return await _forward(channel["crm"], route, message, caller.actor, request, settings)
 
     document = openapi_document(routes, "Customer history CRM", "v1")
@@ -123,6 +137,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             ),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestLog)],
         # Paths no route pattern can hold (a raw newline, say) still get a JSON error.
         exception_handlers={404: _not_found},
     )
@@ -138,22 +153,22 @@ async def _forward(
 ) -> Response:
     """Calls the CRM as the caller; a server stream becomes SSE and has no deadline,
     since watching is its purpose."""
-    request_id = _request_id(request)
+    request_id: str = request.state.request_id
     metadata = _metadata(actor, request_id, settings)
     try:
         if not route.method.server_streaming:
             stub = channel.unary_unary(route.rpc_path, **_codec(route))
             reply = await stub(message, timeout=settings.deadline_seconds, metadata=metadata)
-            return JSONResponse(to_json(reply), headers={"x-request-id": request_id})
+            return JSONResponse(to_json(reply))
         call = channel.unary_stream(route.rpc_path, **_codec(route))(message, metadata=metadata)
         # The CRM sends headers once it accepts the watch: errors still get HTTP statuses.
         await call.wait_for_connection()
     except grpc.aio.AioRpcError as error:
-        return _rpc_error(error, request_id)
+        return _rpc_error(error)
     return StreamingResponse(
         sse.events(call),
         media_type="text/event-stream",
-        headers={"x-request-id": request_id, "Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-cache"},
     )
 
 
@@ -162,10 +177,6 @@ def _codec(route: Route) -> dict[str, Any]:
         "request_serializer": lambda message: message.SerializeToString(),
         "response_deserializer": _output_class(route).FromString,
     }
-
-
-def _request_id(request: Request) -> str:
-    return request.headers.get("x-request-id") or str(uuid.uuid4())
 
 
 def _metadata(
@@ -178,34 +189,42 @@ def _metadata(
     )
 
 
-def _rpc_error(error: grpc.aio.AioRpcError, request_id: str) -> JSONResponse:
+def _rpc_error(error: grpc.aio.AioRpcError) -> JSONResponse:
     status, body = from_rpc_error(error)
-    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+    return JSONResponse(body, status_code=status)
 
 
 async def _not_found(request: Request, _: Exception) -> Response:
     return _error(grpc.StatusCode.NOT_FOUND, "no route for this path")
 
 
+_CLOSE = {"Connection": "close"}
+
+
 class _TooLargeError(Exception):
     pass
 
 
-async def _json_body(request: Request, limit: int) -> Any:
+async def _json_body(request: Request, settings: GatewaySettings) -> Any:
+    """The body as JSON, read within the body timeout (TimeoutError otherwise)."""
+    limit = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _TooLargeError
     raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise _TooLargeError
+    async with asyncio.timeout(settings.body_timeout_seconds):
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                raise _TooLargeError
     if not raw.strip():
         return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequestError("the request body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequestError("the request body nests too deeply") from None
 
 
 def _input_class(route: Route) -> Any:

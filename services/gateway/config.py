@@ -21,6 +21,11 @@ class GatewaySettings:
     listen_port: int = 8080
     deadline_seconds: float = 10.0
     max_body_bytes: int = 1024 * 1024
+    # A client has this long to send a request's headers, and then its body, before its
+    # connection is closed (slow-loris clients). Idle kept-alive connections close after
+    # uvicorn's 5 seconds.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
     # API key -> who presents it, e.g. {"k1": Caller("service:billing", Role.SERVICE)}.
     api_keys: Mapping[str, Caller] = field(default_factory=dict)
     # HS256 key for bearer JWTs; empty turns JWTs off.
@@ -41,12 +46,25 @@ class GatewaySettings:
                     env.get("CRM_GATEWAY_DEADLINE_SECONDS", defaults.deadline_seconds)
                 ),
                 max_body_bytes=int(env.get("CRM_GATEWAY_MAX_BODY_BYTES", defaults.max_body_bytes)),
+                header_timeout_seconds=_seconds(
+                    env, "CRM_GATEWAY_HEADER_TIMEOUT_SECONDS", defaults.header_timeout_seconds
+                ),
+                body_timeout_seconds=_seconds(
+                    env, "CRM_GATEWAY_BODY_TIMEOUT_SECONDS", defaults.body_timeout_seconds
+                ),
                 api_keys=_api_keys(env.get("CRM_GATEWAY_API_KEYS", "")),
                 jwt_secret=env.get("CRM_GATEWAY_JWT_SECRET", ""),
                 crm_secret=env.get("CRM_GATEWAY_CRM_SECRET", ""),
             )
         except ValueError as error:
             raise GatewayConfigError(f"gateway configuration: {error}") from None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = float(env.get(name, default))
+    if not 0 < value <= 3600:
+        raise ValueError(f"{name} must be a number of seconds above 0, at most 3600")
+    return value
 
 
 def _api_keys(raw: str) -> dict[str, Caller]:

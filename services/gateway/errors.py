@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format
+
+# Imported for its side effect: ErrorInfo, BadRequest and the other google.rpc detail
+# types join the descriptor pool, so the details that pack them can become JSON.
+from google.rpc import error_details_pb2  # noqa: F401
 from grpc_status import rpc_status
 
 HTTP_STATUS = {
@@ -51,5 +56,13 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, dict[str, Any]]:
     details: list[dict[str, Any]] = []
     status = rpc_status.from_call(error)
     if status is not None:
-        details = [json_format.MessageToDict(detail) for detail in status.details]
+        details = [_detail(detail) for detail in status.details]
     return error_body(error.code(), error.details() or error.code().name, details)
+
+
+def _detail(detail: any_pb2.Any) -> dict[str, Any]:
+    """A detail as JSON; one of a type this gateway does not know keeps its bytes."""
+    try:
+        return json_format.MessageToDict(detail)
+    except (TypeError, KeyError, json_format.Error):
+        return {"@type": detail.type_url, "value": base64.b64encode(detail.value).decode()}

@@ -42,6 +42,8 @@ def build_request(
         json_format.ParseDict(document, message)
     except json_format.ParseError as error:
         raise BadRequestError(str(error)) from None
+    except RecursionError:
+        raise BadRequestError("the request nests too deeply") from None
     return message
 
 

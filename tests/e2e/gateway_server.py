@@ -1,34 +1,131 @@
-"""The gateway served by uvicorn on a free loopback port, in a background thread."""
+"""The gateway as its own process, as `make run` starts it, in front of a CRM process."""
 
 from __future__ import annotations
 
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
-import uvicorn
+import psycopg
+import pytest
+from psycopg import sql
 
-from services.gateway.app import create_app
-from services.gateway.config import GatewaySettings
+from tests.e2e.server_process import ROOT, ServerProcess
+
+
+class GatewayProcess:
+    """`python -m services.gateway` on a free port, configured by CRM_GATEWAY_* variables."""
+
+    def __init__(self, crm_address: str, **settings: str) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
+            "CRM_GATEWAY_CRM_ADDRESS": crm_address,
+            "CRM_GATEWAY_HOST": "127.0.0.1",
+            "CRM_GATEWAY_PORT": "0",
+            **settings,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.gateway"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            encoding="utf-8",
+            errors="backslashreplace",
+        )
+        self.lines: list[str] = []
+        self._incoming: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.port = int(self.wait_for_log("serving", timeout=60)["port"])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            self._incoming.put(line)
+
+    def wait_for_log(self, message: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._incoming.get(timeout=0.1)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            record = _json(line)
+            if record.get("message") == message:
+                return record
+        raise AssertionError(f"no {message!r} log line; output:\n{''.join(self.lines)}")
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every log line so far, parsed; a line that is not JSON fails the test."""
+        return [json.loads(line) for line in list(self.lines)]
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout)
 
 
 @contextmanager
-def serve_gateway(settings: GatewaySettings) -> Iterator[str]:
-    """Yields the gateway's base URL; the server stops when the block ends."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the gateway did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+def serve_gateway(crm_address: str, **settings: str) -> Iterator[GatewayProcess]:
+    """Yields the running gateway; it stops when the block ends."""
+    gateway = GatewayProcess(crm_address, **settings)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield gateway
     finally:
-        server.should_exit = True
-        thread.join(10)
+        gateway.stop()
+
+
+@contextmanager
+def crm_process(request: pytest.FixtureRequest, directory: Path) -> Iterator[ServerProcess]:
+    """A CRM process on a database of its own, for a module-scoped fixture whose param
+    is the backend ("sqlite" or "postgres"), as tests/conftest.py's database_url."""
+    with _database(request, directory) as url:
+        server = ServerProcess(url)
+        try:
+            yield server
+        finally:
+            if server.process.poll() is None:
+                server.terminate()
+
+
+@contextmanager
+def _database(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{directory}/crm.sqlite3"
+        return
+    postgres: str = request.getfixturevalue("postgres_server")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{postgres}?schema={schema}"
+    finally:
+        with psycopg.connect(postgres, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+            )
+
+
+def _json(line: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}

@@ -14,9 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Page, expect
 
-from services.crm.server import RunningService
 from services.gateway.auth import issue_token
-from services.gateway.config import GatewaySettings
 from services.gateway.roles import Role
 from tests import random_refs
 from tests.e2e.browser import ARTIFACTS, chromium
@@ -46,10 +44,10 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(service: RunningService) -> Iterator[Gateway]:
-    settings = GatewaySettings(crm_address=f"127.0.0.1:{service.port}", jwt_secret=SECRET)
-    with serve_gateway(settings) as url:
-        yield Gateway(url)
+def gateway(database_url: str, start_server: Any) -> Iterator[Gateway]:
+    crm = start_server(database_url)
+    with serve_gateway(f"127.0.0.1:{crm.port}", CRM_GATEWAY_JWT_SECRET=SECRET) as process:
+        yield Gateway(process.url)
 
 
 @pytest.fixture

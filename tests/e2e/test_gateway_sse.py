@@ -9,24 +9,24 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from services.crm.server import RunningService
-from services.gateway.auth import Caller
-from services.gateway.config import GatewaySettings
-from services.gateway.roles import Role
 from tests import random_refs
-from tests.e2e.gateway_server import serve_gateway
+from tests.e2e.gateway_server import crm_process, serve_gateway
 from tests.e2e.http_helpers import record_by_email
 
 KEY = {"Authorization": "ApiKey sse-key"}
 
 
-@pytest.fixture
-def gateway(service: RunningService) -> Iterator[httpx.Client]:
-    settings = GatewaySettings(
-        crm_address=f"127.0.0.1:{service.port}",
-        api_keys={"sse-key": Caller("agent:sse-test", Role.AGENT)},
-    )
-    with serve_gateway(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    with (
+        crm_process(request, tmp_path_factory.mktemp("crm")) as crm,
+        serve_gateway(
+            f"127.0.0.1:{crm.port}", CRM_GATEWAY_API_KEYS="sse-key=agent@agent:sse-test"
+        ) as process,
+        httpx.Client(base_url=process.url, timeout=30) as client,
+    ):
         yield client
 
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -20,14 +15,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from services.crm.config import Settings
-from services.crm.server import start_service
-from services.gateway.app import SERVICE, create_app
-from services.gateway.auth import Caller
-from services.gateway.config import GatewaySettings
+from services.gateway.app import SERVICE
 from services.gateway.openapi import openapi_document
-from services.gateway.roles import Role
 from services.gateway.routes import routes_of
+from tests.e2e.gateway_server import serve_gateway
+from tests.e2e.server_process import ServerProcess
 
 # Streams answer with Server-Sent Events, which the fuzzer cannot check against a
 # schema (and a watch never ends); the SSE and replay tests cover them.
@@ -39,30 +31,15 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database: Path = tmp_path_factory.mktemp("schemathesis") / "crm.sqlite3"
-    crm = start_service(
-        Settings(database_url=f"sqlite:///{database}", listen_address="127.0.0.1:0")
-    )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    gateway = create_app(
-        GatewaySettings(
-            crm_address=f"127.0.0.1:{crm.port}",
-            api_keys={"fuzz": Caller("agent:schemathesis", Role.ADMIN)},
-        )
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(gateway, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    crm.stop()
+    database = tmp_path_factory.mktemp("schemathesis") / "crm.sqlite3"
+    crm = ServerProcess(f"sqlite:///{database}")
+    try:
+        with serve_gateway(
+            f"127.0.0.1:{crm.port}", CRM_GATEWAY_API_KEYS="fuzz=admin@agent:schemathesis"
+        ) as gateway:
+            yield gateway.url
+    finally:
+        crm.terminate()
 
 
 @schema.parametrize()

@@ -12,14 +12,16 @@ from services.crm.domain.cause import Cause
 from services.crm.domain.errors import InvalidInputError
 
 ACTOR_HEADER = "x-crm-actor"
+# Longer ids are cut here, as the gateway cuts them, so both log the id the caller sees.
+MAX_REQUEST_ID_LENGTH = 128
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
 def request_id_from(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
     for key, value in metadata or ():
-        if key == REQUEST_ID_HEADER and isinstance(value, str) and 0 < len(value) <= 128:
-            return value
+        if key == REQUEST_ID_HEADER and isinstance(value, str) and value:
+            return value[:MAX_REQUEST_ID_LENGTH]
     return str(uuid.uuid4())
 
 
@@ -32,7 +34,7 @@ def cause_of(context: grpc.ServicerContext, reason: str = "") -> Cause:
     if not actor:
         raise CallerUnauthenticatedError(
             "ACTOR_REQUIRED",
-            f"writes need metadata '{ACTOR_HEADER}: agent:{{id}}' or 'service:{{name}}'",
+            f"writes need metadata '{ACTOR_HEADER}: agent:{{subject}}' or 'service:{{name}}'",
         )
     try:
         return Cause(actor=actor, correlation_id=current_request_id.get(), reason=reason)
