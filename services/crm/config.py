@@ -22,6 +22,16 @@ class Settings:
     max_workers: int = 32
     # Each open WatchTimeline stream holds a thread of its own, beyond max_workers.
     max_watchers: int = 64
+    # One caller's watches, so one agent's open tabs cannot take every watch there is.
+    max_watchers_per_caller: int = 8
+    # Open ReplayEvents streams, counted apart from watches so auditors are never
+    # refused because agents watch timelines.
+    max_replays: int = 4
+    # How long a call waits for a database connection before it ends UNAVAILABLE
+    # (DATABASE_UNAVAILABLE): shorter than a client's usual deadline (the gateway's is 10 s).
+    database_timeout_seconds: int = 2
+    # How often health runs its checks (the database, ...) to say SERVING or NOT_SERVING.
+    health_interval_seconds: float = 1.0
     shutdown_grace_seconds: float = 10.0
     # Concurrent writes share one transaction; each is acknowledged after its commit.
     group_commit: bool = True
@@ -55,6 +65,16 @@ class Settings:
             listen_address=read("LISTEN_ADDRESS", _address, defaults.listen_address),
             max_workers=read("MAX_WORKERS", _positive_int, defaults.max_workers),
             max_watchers=read("MAX_WATCHERS", _positive_int, defaults.max_watchers),
+            max_watchers_per_caller=read(
+                "MAX_WATCHERS_PER_CALLER", _positive_int, defaults.max_watchers_per_caller
+            ),
+            max_replays=read("MAX_REPLAYS", _positive_int, defaults.max_replays),
+            database_timeout_seconds=read(
+                "DATABASE_TIMEOUT_SECONDS", _positive_int, defaults.database_timeout_seconds
+            ),
+            health_interval_seconds=read(
+                "HEALTH_INTERVAL_SECONDS", _positive_float, defaults.health_interval_seconds
+            ),
             group_commit=read("GROUP_COMMIT", _switch, defaults.group_commit),
             projections=read("PROJECTIONS", _projections, defaults.projections),
             shutdown_grace_seconds=read(

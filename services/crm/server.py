@@ -11,13 +11,15 @@ from types import FrameType
 
 import grpc
 from crm.v1 import customer_history_service_pb2, customer_history_service_pb2_grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.crm.api.call_bounds import CallBoundsInterceptor
 from services.crm.api.interceptors import EdgeInterceptor
 from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
+from services.crm.health import HealthMonitor, HealthStatus, database_check
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.projector import ProjectionProcess
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
@@ -36,13 +38,13 @@ class RunningService:
     port: int
     app: CustomerHistory
     projections: list[ProjectionSupervisor | ProjectionProcess]
-    health: health.HealthServicer
+    health: HealthStatus
+    monitor: HealthMonitor
     grace_seconds: float
 
     def stop(self) -> None:
-        # Health is not set to NOT_SERVING here: grpc_health's set() holds its lock
-        # while sending to Watch streams, and deadlocks the server against a watcher
-        # closing at that moment. server.stop() refuses new calls, probes included.
+        self.monitor.stop()
+        self.health.enter_graceful_shutdown()
         # Watch streams end now, cleanly; their clients resume from the last position.
         self.app.stop_watchers()
         self.server.stop(self.grace_seconds).wait()
@@ -52,7 +54,7 @@ class RunningService:
 
 
 def start_service(settings: Settings) -> RunningService:
-    env = eventsourcing_env(settings.database_url)
+    env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
     app = open_application(env, group_commit=settings.group_commit)
@@ -65,9 +67,10 @@ def start_service(settings: Settings) -> RunningService:
 
     server = grpc.server(
         futures.ThreadPoolExecutor(
-            max_workers=settings.max_workers + settings.max_watchers, thread_name_prefix="rpc"
+            max_workers=settings.max_workers + settings.max_watchers + settings.max_replays,
+            thread_name_prefix="rpc",
         ),
-        interceptors=[EdgeInterceptor(settings.caller_secret)],
+        interceptors=[EdgeInterceptor(settings.caller_secret), CallBoundsInterceptor()],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
         CustomerHistoryServicer(
@@ -75,10 +78,12 @@ def start_service(settings: Settings) -> RunningService:
             settings.default_phone_region,
             settings.max_read_wait_seconds,
             settings.max_watchers,
+            max_watchers_per_caller=settings.max_watchers_per_caller,
+            max_replays=settings.max_replays,
         ),
         server,
     )
-    health_servicer = health.HealthServicer()
+    health_servicer = HealthStatus()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (
@@ -89,12 +94,19 @@ def start_service(settings: Settings) -> RunningService:
         server,
     )
     port = server.add_insecure_port(settings.listen_address)
+    # The server's own health ("") stays SERVING while it runs, for liveness probes;
+    # the CRM service's follows the checks, for readiness.
+    monitor = HealthMonitor(
+        health_servicer,
+        SERVICE_NAME,
+        settings.health_interval_seconds,
+        [("database", database_check(app))],
+    )
     server.start()
-    for name in ("", SERVICE_NAME):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    monitor.start()
     logger.info("serving", extra={"fields": {"address": settings.listen_address, "port": port}})
     return RunningService(
-        server, port, app, projections, health_servicer, settings.shutdown_grace_seconds
+        server, port, app, projections, health_servicer, monitor, settings.shutdown_grace_seconds
     )
 
 

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from eventsourcing.persistence import ListenNotifySubscription, StoredEvent, Subscription
+import psycopg
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    InfrastructureFactory,
+    InterfaceError,
+    ListenNotifySubscription,
+    OperationalError,
+    StoredEvent,
+    Subscription,
+)
 from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
+    PostgresFactory,
     PostgresSubscription,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -20,19 +34,25 @@ from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
+
+DEFAULT_DATABASE_TIMEOUT_SECONDS = 2
 
 
 class DatabaseUrlError(ValueError):
     """The database URL names no storage we support."""
 
 
-def eventsourcing_env(database_url: str) -> dict[str, str]:
-    """Translate "sqlite:///path" or "postgresql://user:pass@host:port/db?schema=s"."""
+def eventsourcing_env(
+    database_url: str, database_timeout: int = DEFAULT_DATABASE_TIMEOUT_SECONDS
+) -> dict[str, str]:
+    """Translate "sqlite:///path" or "postgresql://user:pass@host:port/db?schema=s";
+    on PostgreSQL a call waits at most database_timeout seconds for a connection."""
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
         return _sqlite_env(parts.path)
     if parts.scheme in ("postgresql", "postgres"):
-        return _postgres_env(database_url)
+        return _postgres_env(database_url, database_timeout)
     raise DatabaseUrlError(
         f"unsupported database URL scheme {parts.scheme!r}: use sqlite:///PATH or postgresql://..."
     )
@@ -54,7 +74,7 @@ def _sqlite_env(url_path: str) -> dict[str, str]:
     }
 
 
-def _postgres_env(database_url: str) -> dict[str, str]:
+def _postgres_env(database_url: str, database_timeout: int) -> dict[str, str]:
     parts = urlsplit(database_url)
     query = parse_qs(parts.query)
     dbname = parts.path.lstrip("/")
@@ -72,7 +92,9 @@ def _postgres_env(database_url: str) -> dict[str, str]:
         # open pool_size connections at once and grow by max_overflow under load.
         "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
         "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["14"])[0],
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        # The pool's wait for a connection: while the database is down, each call
+        # fails after this long instead of waiting for it to come back.
+        "POSTGRES_CONNECT_TIMEOUT": str(database_timeout),
         "POSTGRES_LOCK_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": get_topic(CheckedPostgresApplicationRecorder),
     }
@@ -80,7 +102,6 @@ def _postgres_env(database_url: str) -> dict[str, str]:
 
 def ensure_postgres_schema(env: dict[str, str]) -> None:
     """Create the configured schema, so a fresh database or test schema just works."""
-    import psycopg
     from psycopg import sql
 
     schema = env.get("POSTGRES_SCHEMA", "public")
@@ -90,10 +111,91 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
         port=int(env["POSTGRES_PORT"]),
         user=env["POSTGRES_USER"],
         password=env["POSTGRES_PASSWORD"] or None,
-        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "10")),
+        connect_timeout=max(2, int(env.get("POSTGRES_CONNECT_TIMEOUT", "10"))),
         autocommit=True,
     ) as connection:
+        _lock_schema_creation(connection, schema)
         connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+@contextmanager
+def schema_creation_lock(datastore: PostgresDatastore) -> Iterator[None]:
+    """Held while creating tables: processes starting together on a fresh database
+    otherwise race on CREATE ... IF NOT EXISTS, and PostgreSQL fails the losers with
+    "tuple concurrently updated". A connection of its own, so a pool of one still works."""
+    kwargs = datastore.pool.kwargs
+    assert isinstance(kwargs, dict)
+    connect = {key: kwargs[key] for key in ("dbname", "host", "port", "user", "password")}
+    with psycopg.connect(
+        **connect, connect_timeout=max(2, round(datastore.pool.timeout)), autocommit=True
+    ) as connection:
+        _lock_schema_creation(connection, datastore.schema)
+        yield  # Closing the connection releases the lock, whatever happened.
+
+
+def _lock_schema_creation(connection: psycopg.Connection[Any], schema: str) -> None:
+    digest = hashlib.sha256(f"crm schema creation {schema}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    connection.execute("SELECT pg_advisory_lock(%s)", [key])
+
+
+def fail_fast(datastore: PostgresDatastore) -> None:
+    """Tunes a datastore's pool for outages: a lost database fails calls within the
+    pool's timeout, and its return is noticed within about a second."""
+    pool = datastore.pool
+    # After a failed connection the pool retries with a backoff that grows to
+    # minutes, and no call may start another attempt meanwhile; giving up after the
+    # call timeout lets the next call try at once.
+    pool.reconnect_timeout = float(pool.timeout)
+    # libpq would wait for an unanswered connection attempt as long as TCP does.
+    if isinstance(pool.kwargs, dict):
+        pool.kwargs["connect_timeout"] = max(2, round(pool.timeout))
+
+
+R = TypeVar("R", bound=type)
+# The library tries these ten times, 0.2 s apart, each time waiting for a connection:
+# with the database gone, a call waited minutes, and a write could commit long after
+# its caller gave up. A write is tried once; a read again only if its connection
+# turned out broken (an outage, a restarted server), never after waiting for one.
+_WRITES = ("insert_events", "insert_tracking")
+_READS = (
+    "select_events",
+    "select_notifications",
+    "max_notification_id",
+    "max_tracking_id",
+    "has_tracking_id",
+)
+
+
+def fail_fast_queries(recorder_class: R) -> R:
+    """Replaces the library's retries on a PostgreSQL recorder class (see above)."""
+    for name in (*_WRITES, *_READS):
+        method = getattr(recorder_class, name, None)
+        once = getattr(method, "__wrapped__", None)
+        if once is not None:
+            setattr(recorder_class, name, once if name in _WRITES else _retried_if_broken(once))
+    return recorder_class
+
+
+def _retried_if_broken(query: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(query)
+    def retried(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return query(*args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            if isinstance(error.__cause__, PoolTimeout):
+                raise
+            return query(*args, **kwargs)
+
+    return retried
+
+
+def refresh_connections(store: object) -> None:
+    """Replaces the pooled connections an outage broke, which would each fail one
+    call after the database is back. Nothing to do on SQLite."""
+    datastore = getattr(store, "datastore", None)
+    if isinstance(datastore, PostgresDatastore) and not datastore.pool.closed:
+        datastore.pool.check()
 
 
 class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
@@ -164,6 +266,31 @@ class CheckedPostgresSubscription(PostgresSubscription):
             self._checker.join()
 
 
+def snapshot_recorder(factory: InfrastructureFactory[Any]) -> AggregateRecorder:
+    """The snapshot store's recorder, on PostgreSQL one that fails fast and creates its
+    table under the lock, as the log's does."""
+    if not isinstance(factory, PostgresFactory):
+        return factory.aggregate_recorder(purpose="snapshots")
+    recorder = SnapshotRecorder(
+        factory.datastore, events_table_name=f"{factory.env.name.lower() or 'stored'}_snapshots"
+    )
+    if factory.env_create_table():
+        recorder.create_table()
+    return recorder
+
+
+@fail_fast_queries
+class SnapshotRecorder(PostgresAggregateRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        fail_fast(datastore)
+
+    def create_table(self) -> None:
+        with schema_creation_lock(self.datastore):
+            super().create_table()
+
+
+@fail_fast_queries
 class CheckedPostgresApplicationRecorder(PostgresApplicationRecorder):
     """The PostgreSQL recorder, with subscriptions that cannot miss a commit, and
     events sent as four arrays of plain values: psycopg dumps those in C, where the
@@ -171,6 +298,7 @@ class CheckedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        fail_fast(datastore)
         self._insert_columns = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
@@ -180,6 +308,10 @@ class CheckedPostgresApplicationRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
             id_type=Identifier(datastore.originator_id_type),
         )
+
+    def create_table(self) -> None:
+        with schema_creation_lock(self.datastore):
+            super().create_table()
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

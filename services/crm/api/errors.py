@@ -11,7 +11,11 @@ from grpc_status import rpc_status
 
 from services.crm.api.watchers import TooManyWatchersError
 from services.crm.application import ConcurrentUpdateError, ProjectionLaggingError
-from services.crm.application.results import ServiceStoppingError
+from services.crm.application.results import (
+    DatabaseUnavailableError,
+    DeadlinePassedError,
+    ServiceStoppingError,
+)
 from services.crm.domain import errors
 
 ERROR_DOMAIN = "crm.customer-history"
@@ -54,6 +58,8 @@ _CODES: list[tuple[type[errors.CrmError], int]] = [
     (ServiceStoppingError, code_pb2.UNAVAILABLE),
     (ConcurrentUpdateError, code_pb2.ABORTED),
     (TooManyWatchersError, code_pb2.RESOURCE_EXHAUSTED),
+    (DatabaseUnavailableError, code_pb2.UNAVAILABLE),
+    (DeadlinePassedError, code_pb2.DEADLINE_EXCEEDED),
 ]
 
 

@@ -11,8 +11,8 @@ from crm.v1 import customer_history_service_pb2 as pb
 
 from services.crm import wire
 from services.crm.api import mapping, page_tokens
-from services.crm.api.caller import cause_of
-from services.crm.api.watchers import WatcherLimit
+from services.crm.api.caller import ACTOR_HEADER, cause_of
+from services.crm.api.watchers import StreamLimit, TooManyReplaysError
 from services.crm.application import CustomerHistory
 from services.crm.application.auditing import LoggedEvent
 from services.crm.application.importing import ImportItem
@@ -44,9 +44,13 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         phone_region: str = "",
         max_read_wait_seconds: float = 5.0,
         max_watchers: int = 64,
+        max_watchers_per_caller: int = 8,
+        max_replays: int = 4,
     ) -> None:
         self.app = app
-        self.watchers = WatcherLimit(max_watchers)
+        self.watchers = StreamLimit(max_watchers, max_watchers_per_caller)
+        # Replays have slots of their own, so auditors are never refused for watches.
+        self.replays = StreamLimit(max_replays, refusal=TooManyReplaysError)
         self.phone_region = phone_region
         self.max_read_wait_seconds = max_read_wait_seconds
 
@@ -216,7 +220,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             raise InvalidInputError.single(
                 "after_position", "INVALID_POSITION", "must not be negative"
             )
-        with self.watchers.admit():
+        with self.watchers.admit(_caller_of(context)):
             entries = self.app.watch_timeline(
                 customer_id, request.after_position, context.is_active
             )
@@ -231,7 +235,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         if request.page_size < 0:
             raise InvalidInputError.single("page_size", "INVALID_PAGE_SIZE", "must not be negative")
         page_size = min(request.page_size or DEFAULT_REPLAY_PAGE, MAX_REPLAY_PAGE)
-        with self.watchers.admit():
+        with self.replays.admit():
             pages = self.app.replay(
                 request.after_position, request.up_to_position, page_size, context.is_active
             )
@@ -419,6 +423,14 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
             ),
             fingerprint,
         )
+
+
+def _caller_of(context: grpc.ServicerContext) -> str:
+    """Whom a watch counts against: the actor the caller names ("" for none)."""
+    for key, value in context.invocation_metadata() or ():
+        if key == ACTOR_HEADER and isinstance(value, str):
+            return value
+    return ""
 
 
 def _replay_messages(page: list[LoggedEvent]) -> Iterator[pb.ReplayEventsResponse]:

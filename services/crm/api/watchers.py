@@ -1,8 +1,9 @@
-"""WatcherLimit: caps open watch streams, each of which holds a server thread."""
+"""StreamLimit: caps open streams, each of which holds a server thread, in all and per caller."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,24 +12,48 @@ from services.crm.domain.errors import CrmError
 
 class TooManyWatchersError(CrmError):
     reason = "TOO_MANY_WATCHERS"
+    streams = "timeline watches"
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, scope: str) -> None:
+        whose = "are open already" if scope == "service" else "are open for this caller"
         super().__init__(
-            f"{limit} timeline watches are open already; retry later",
-            {"limit": str(limit)},
+            f"{limit} {self.streams} {whose}; close one or retry later",
+            {"limit": str(limit), "scope": scope},
         )
 
 
-class WatcherLimit:
-    def __init__(self, limit: int) -> None:
+class TooManyReplaysError(TooManyWatchersError):
+    reason = "TOO_MANY_REPLAYS"
+    streams = "event replays"
+
+
+class StreamLimit:
+    """At most `limit` streams open, and at most `per_caller` of them for one caller."""
+
+    def __init__(
+        self,
+        limit: int,
+        per_caller: int | None = None,
+        refusal: type[TooManyWatchersError] = TooManyWatchersError,
+    ) -> None:
         self.limit = limit
-        self._slots = threading.BoundedSemaphore(limit)
+        self.per_caller = per_caller or limit
+        self._refusal = refusal
+        self._lock = threading.Lock()
+        self._open: Counter[str] = Counter()
 
     @contextmanager
-    def admit(self) -> Iterator[None]:
-        if not self._slots.acquire(blocking=False):
-            raise TooManyWatchersError(self.limit)
+    def admit(self, caller: str = "") -> Iterator[None]:
+        with self._lock:
+            if self._open.total() >= self.limit:
+                raise self._refusal(self.limit, "service")
+            if self._open[caller] >= self.per_caller:
+                raise self._refusal(self.per_caller, "caller")
+            self._open[caller] += 1
         try:
             yield
         finally:
-            self._slots.release()
+            with self._lock:
+                self._open[caller] -= 1
+                if not self._open[caller]:
+                    del self._open[caller]

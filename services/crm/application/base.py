@@ -18,6 +18,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
+    EventStore,
     JSONTranscoder,
     Notification,
     Recording,
@@ -26,6 +27,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
+from services.crm.application.bounds import call_deadline, check_deadline
 from services.crm.application.group_commit import GroupCommit
 from services.crm.application.progress import ReadModelProgress
 from services.crm.application.results import (
@@ -50,6 +52,7 @@ from services.crm.projections.directory_store import (
     DirectoryStore,
 )
 from services.crm.projections.timeline_store import TimelineRow, TimelineStore
+from services.crm.storage import refresh_connections, snapshot_recorder
 from services.crm.transcoder import crm_transcoder, register_crm_transcodings
 
 A = TypeVar("A")
@@ -88,6 +91,7 @@ class CustomerHistoryBase(Application[UUID]):
         **kwargs: Any,
     ) -> list[Recording[UUID]]:
         if self._group_commit is None or kwargs:
+            check_deadline()
             return super().save(*objs, **kwargs)
         processing: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
@@ -98,7 +102,7 @@ class CustomerHistoryBase(Application[UUID]):
             else:
                 processing.collect_events(obj)
         stored = [self.mapper.to_stored_event(event) for event in processing.events]
-        positions = self._group_commit.insert(stored)
+        positions = self._group_commit.insert(stored, call_deadline())
         recordings = [
             Recording(event, _notification(record, position))
             for event, record, position in zip(processing.events, stored, positions, strict=True)
@@ -106,6 +110,11 @@ class CustomerHistoryBase(Application[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        return self.factory.event_store(
+            mapper=self.mapper, recorder=snapshot_recorder(self.factory)
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         register_crm_transcodings(transcoder)
@@ -138,6 +147,16 @@ class CustomerHistoryBase(Application[UUID]):
             row.payload,
             self._entry_transcoder.decode,
         )
+
+    def check_database(self) -> None:
+        """Raises what the database raises if it cannot answer a query now."""
+        self._log_end()
+
+    def refresh_connections(self) -> None:
+        """Replaces the connections a database outage left broken in every pool."""
+        for store in (self.recorder, self._timeline, self._directory):
+            if store is not None:
+                refresh_connections(store)
 
     def stop_watchers(self) -> None:
         """End every watch stream, so the service can stop without waiting for them."""

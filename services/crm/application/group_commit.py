@@ -6,31 +6,48 @@ thread takes every save waiting, inserts their stored events together, and hands
 each caller the positions of its own. Callers encode their events before queueing,
 so the writer does nothing but write. If the joint insert fails (a conflict, or one
 caller's bad events), each save is tried on its own, so a failure fails only the
-call it belongs to.
+call it belongs to. If the database does not answer, every save waiting fails at
+once, rather than each waiting its turn to find out.
+
+A save is committed only if its caller still waits: one whose deadline passed, or
+whose caller stopped waiting, before its transaction began is dropped unwritten.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from services.crm.application.results import ServiceStoppingError
+from services.crm.application.bounds import DATABASE_UNAVAILABLE
+from services.crm.application.results import (
+    DatabaseUnavailableError,
+    DeadlinePassedError,
+    ServiceStoppingError,
+)
 
 Insert = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
-Waiting = tuple[list[StoredEvent], Future[list[int]]]
+# A save's events, its caller's answer, and its deadline on the clock (None: no deadline).
+Waiting = tuple[list[StoredEvent], Future[list[int]], float | None]
 MAX_BATCH = 500
 _STOP = object()
 
 
 class GroupCommit:
-    def __init__(self, insert: Insert, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        insert: Insert,
+        max_batch: int = MAX_BATCH,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._insert = insert
         self._max_batch = max_batch
+        self._clock = clock
         self._waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
         # Taken to queue a save and to stop, so nothing is queued after the writer left.
         self._open = threading.Lock()
@@ -38,15 +55,23 @@ class GroupCommit:
         self._writer = threading.Thread(target=self._write, name="group-commit", daemon=True)
         self._writer.start()
 
-    def insert(self, stored_events: list[StoredEvent]) -> list[int]:
+    def insert(self, stored_events: list[StoredEvent], deadline: float | None = None) -> list[int]:
         """Blocks until the events are committed and returns their positions in the
-        log; raises what inserting them raised."""
+        log; raises what inserting them raised. With a deadline (on the clock), gives
+        up then, raising DeadlinePassedError, unless the transaction has begun."""
         done: Future[list[int]] = Future()
         with self._open:
             if self._stopped:
                 raise ServiceStoppingError
-            self._waiting.put((stored_events, done))
-        return done.result()
+            self._waiting.put((stored_events, done, deadline))
+        if deadline is None:
+            return done.result()
+        try:
+            return done.result(timeout=max(0.0, deadline - self._clock()))
+        except TimeoutError:
+            if done.cancel():  # Not begun: the writer will skip it.
+                raise DeadlinePassedError from None
+            return done.result()  # Its transaction has begun; its outcome is the answer.
 
     def stop(self) -> None:
         """Commits what is waiting, then ends the writer thread."""
@@ -73,7 +98,7 @@ class GroupCommit:
     def _fail_waiting(self, batch: list[Waiting]) -> None:
         with self._open:
             self._stopped = True
-        unanswered = [done for _, done in batch]
+        unanswered = [done for _, done, _ in batch]
         while True:
             try:
                 item = self._waiting.get_nowait()
@@ -100,35 +125,76 @@ class GroupCommit:
             batch.append(item)
         return batch, False
 
-    def _commit_batch(self, batch: list[Waiting]) -> None:
-        if len(batch) == 1:
-            self._commit_alone(*batch[0])
+    def _commit_batch(self, waiting: list[Waiting]) -> None:
+        batch = [item for item in waiting if self._still_awaited(item)]
+        if len(batch) <= 1:
+            self._commit_each(batch)
             return
-        joint = [event for events, _ in batch for event in events]
+        joint = [event for events, _, _ in batch for event in events]
         try:
             inserted = self._insert(joint)
+        except DATABASE_UNAVAILABLE:
+            self._fail_unavailable(batch)
+            return
         except Exception:
             # A conflict, or bad events from one caller: each save alone gets its own fate.
-            for events, done in batch:
-                self._commit_alone(events, done)
+            self._commit_each(batch)
             return
         try:
             positions = _checked(inserted, joint)
         except RuntimeError as error:
             # Committed, but not told where: retrying would report stored writes as clashes.
-            for _, done in batch:
+            for _, done, _ in batch:
                 done.set_exception(error)
             return
         start = 0
-        for events, done in batch:
+        for events, done, _ in batch:
             done.set_result(positions[start : start + len(events)])
             start += len(events)
 
-    def _commit_alone(self, events: list[StoredEvent], done: Future[list[int]]) -> None:
-        try:
-            done.set_result(_checked(self._insert(events), events))
-        except Exception as error:
-            done.set_exception(error)
+    def _still_awaited(self, item: Waiting) -> bool:
+        """Marks the save begun, unless its caller gave up or its deadline passed."""
+        _, done, deadline = item
+        if not done.set_running_or_notify_cancel():
+            return False
+        if self._passed(deadline):
+            done.set_exception(DeadlinePassedError())
+            return False
+        return True
+
+    def _commit_each(self, batch: list[Waiting]) -> None:
+        for index, (events, done, deadline) in enumerate(batch):
+            if self._passed(deadline):
+                done.set_exception(DeadlinePassedError())
+                continue
+            try:
+                done.set_result(_checked(self._insert(events), events))
+            except DATABASE_UNAVAILABLE:
+                self._fail_unavailable(batch[index:])
+                return
+            except Exception as error:
+                done.set_exception(error)
+
+    def _fail_unavailable(self, batch: list[Waiting]) -> None:
+        """The database did not answer: these saves fail, and so does every save
+        queued behind them, which would otherwise each wait as long to learn the same."""
+        for _, done, _ in batch:
+            done.set_exception(DatabaseUnavailableError())
+        stopping = False
+        while True:
+            try:
+                item = self._waiting.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stopping = True
+            elif item[1].set_running_or_notify_cancel():
+                item[1].set_exception(DatabaseUnavailableError())
+        if stopping:
+            self._waiting.put(_STOP)  # Seen next, as nothing is queued after it.
+
+    def _passed(self, deadline: float | None) -> bool:
+        return deadline is not None and self._clock() >= deadline
 
 
 def _checked(positions: Sequence[int] | None, events: list[StoredEvent]) -> list[int]:

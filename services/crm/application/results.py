@@ -51,6 +51,26 @@ class ServiceStoppingError(CrmError):
         super().__init__("the service is stopping; nothing was written, retry the request")
 
 
+class DatabaseUnavailableError(CrmError):
+    """The database did not answer in time; the caller may retry."""
+
+    reason = "DATABASE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable; retry the request shortly")
+
+
+class DeadlinePassedError(CrmError):
+    """The caller's deadline passed before its write was committed, so it never will be."""
+
+    reason = "DEADLINE_EXCEEDED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the call's deadline passed before its write was committed; nothing was written"
+        )
+
+
 @dataclass(frozen=True)
 class RecordedResult:
     interaction: InteractionRecord

@@ -12,7 +12,10 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
 
+from services.crm.storage import fail_fast, fail_fast_queries, schema_creation_lock
 
+
+@fail_fast_queries
 class PostgresReadModel(PostgresTrackingRecorder):
     """Subclasses name their tables in TABLES and create them with DDL, whose
     statements may use {table} keys (schema-qualified) and {table_plain} (unqualified,
@@ -23,6 +26,7 @@ class PostgresReadModel(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        fail_fast(datastore)
         self.tables = {key: _quoted(datastore.schema, name) for key, name in self.TABLES.items()}
         plain = {f"{key}_plain": name for key, name in self.TABLES.items()}
         self.sql_create_statements.extend(
@@ -34,7 +38,8 @@ class PostgresReadModel(PostgresTrackingRecorder):
         # then fails all but one, and the tables exist once the winner commits.
         for attempt in range(5):
             try:
-                super().create_table()
+                with schema_creation_lock(self.datastore):
+                    super().create_table()
                 return
             except IntegrityError:
                 if attempt == 4:

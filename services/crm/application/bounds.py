@@ -1,0 +1,46 @@
+"""What bounds a call: the caller's deadline, and a database that does not answer."""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from services.crm.application.results import DatabaseUnavailableError, DeadlinePassedError
+
+# What the event store raises, on either database, for a connection it cannot get,
+# lost, or a lock it waited for too long.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "call_deadline", default=None
+)
+
+
+@contextmanager
+def bounded_call(time_remaining: float | None) -> Iterator[None]:
+    """Runs a call with its deadline (seconds from now; None for none) known to the
+    writes it makes, and a database that does not answer as DatabaseUnavailableError."""
+    deadline = None if time_remaining is None else time.monotonic() + time_remaining
+    token = _deadline.set(deadline)
+    try:
+        yield
+    except DATABASE_UNAVAILABLE as error:
+        raise DatabaseUnavailableError() from error
+    finally:
+        _deadline.reset(token)
+
+
+def call_deadline() -> float | None:
+    """The current call's deadline on the time.monotonic() clock, if it has one."""
+    return _deadline.get()
+
+
+def check_deadline() -> None:
+    """Refuses to start a commit the caller has stopped waiting for."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlinePassedError
