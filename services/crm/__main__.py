@@ -32,18 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
 
     if args.command == "rebuild-projections":
-        from services.crm.projections.runner import READ_MODELS, rebuild
+        from services.crm.projections.runner import READ_MODELS, rebuild_read_model
         from services.crm.storage import eventsourcing_env
 
         env = eventsourcing_env(settings.database_url)
         for read_model in READ_MODELS:
-            replayed = rebuild(env, read_model)
+            rebuilt = rebuild_read_model(env, read_model)
             logging.getLogger("crm").info(
                 "rebuilt",
                 extra={
                     "fields": {
-                        "read_model": read_model.projection_class.name,
-                        "events_replayed": replayed,
+                        "read_model": rebuilt.read_model,
+                        "events_replayed": rebuilt.replayed,
+                        # Logged one by one as they were met; listed by parked_events().
+                        "events_parked": rebuilt.parked,
                     }
                 },
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,13 +10,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from crm.v1 import customer_history_service_pb2 as pb
+from crm.v1 import customer_pb2
 
+from services.crm.application import CustomerHistory
+from services.crm.storage import eventsourcing_env
 from tests import random_refs
+from tests.e2e.conftest import AGENT_METADATA
 from tests.e2e.grpc_helpers import record_by_email
 from tests.e2e.server_process import ROOT, ServerProcess
 from tests.e2e.test_process import timeline_names
+from tests.stored_events import store_customer_named, store_unreadable_customer
 
 StartServer = Callable[..., ServerProcess]
 
@@ -126,3 +133,70 @@ def test_replicas_without_projections_are_served_by_a_projector_of_their_own(
     assert names == [recorded.interaction.name]
     assert projector.returncode == 0
     assert '"projector stopped"' in output
+
+
+def test_stored_events_the_projector_cannot_apply_stall_no_reader_and_the_log_rebuilds(
+    database_url: str, start_server: StartServer
+) -> None:
+    server = start_server(database_url)
+    canary = f"Canary Cornelius {random_refs.suffix()}"
+    # Written past the API, as a log kept before the API refused control characters.
+    writer = CustomerHistory(env=eventsourcing_env(database_url))
+    try:
+        ada, _ = store_customer_named(writer, "Ada\x00Lovelace")
+        _, broken_position = store_unreadable_customer(writer, canary)
+    finally:
+        writer.close()
+    alan = server.stub.CreateCustomer(
+        pb.CreateCustomerRequest(customer=customer_pb2.Customer(display_name="Alan Turing")),
+        metadata=AGENT_METADATA,
+        timeout=30,
+    )
+    recorded = record_by_email(server.stub, random_refs.email())
+
+    live = reads(server, recorded)
+    # PostgreSQL text cannot hold NUL: its read models show U+FFFD in its place.
+    shown = "Ada\ufffdLovelace" if database_url.startswith("postgres") else "Ada\x00Lovelace"
+    assert live == (
+        [(f"customers/{ada}", shown)],
+        [(alan.customer.name, "Alan Turing")],
+        [recorded.interaction.name],
+    )
+    parking = server.wait_for_log("projection parked an event it cannot apply", timeout=30)
+    assert parking["position"] == broken_position
+    assert canary not in "".join(server.lines)
+
+    assert server.terminate() == 0
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "services.crm", "rebuild-projections"],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    reports = [json.loads(line) for line in rebuilt.stdout.splitlines() if '"rebuilt"' in line]
+    assert [(r["read_model"], r["events_parked"]) for r in reports] == [
+        ("timeline", 1),
+        ("directory", 1),
+    ]
+    assert canary not in rebuilt.stdout + rebuilt.stderr
+    assert reads(start_server(database_url), recorded) == live
+
+
+def reads(
+    server: ServerProcess, recorded: pb.RecordInteractionResponse
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+    """Searches for Ada and Alan and the recorded customer's timeline, each waiting for
+    the log up to the recorded interaction."""
+    position = recorded.commit_position
+
+    def search(words: str) -> list[tuple[str, str]]:
+        request = pb.SearchCustomersRequest(name=words, min_position=position)
+        found: Any = server.stub.SearchCustomers(request, timeout=30)
+        return [(customer.name, customer.display_name) for customer in found.customers]
+
+    timeline = timeline_names(server.stub, recorded.interaction.customer, position)
+    return search("ada"), search("alan"), timeline

@@ -114,6 +114,8 @@ def test_a_position_beyond_the_log_is_refused(app: CustomerHistory) -> None:
 def test_a_projection_that_crashes_mid_stream_resumes_without_gaps_or_duplicates(
     app: CustomerHistory, env: dict[str, str]
 ) -> None:
+    from eventsourcing.persistence import OperationalError
+
     from services.crm.projections.timeline_projection import TimelineProjection
 
     class CrashingProjection(TimelineProjection):
@@ -123,7 +125,8 @@ def test_a_projection_that_crashes_mid_stream_resumes_without_gaps_or_duplicates
         def changes(self, event: Any) -> list[TimelineChange]:
             CrashingProjection.seen += 1
             if CrashingProjection.seen == 57:
-                raise RuntimeError("simulated crash part-way through the log")
+                # A database error: the runner starts again, rather than parking the event.
+                raise OperationalError("simulated loss of the database part-way through the log")
             return super().changes(event)
 
     email = Identity.email(random_refs.email())

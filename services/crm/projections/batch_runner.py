@@ -5,10 +5,16 @@ NOTIFY on PostgreSQL, by polling on SQLite); another applies whatever has arrive
 up to MAX_BATCH events, in one transaction with the last tracking position. Under
 load the read model pays one commit for many events, and when the log is quiet a
 single event is applied at once.
+
+An event that cannot be applied never stalls the read model: when a batch fails for
+any reason but the database's (see parked_events.is_transient), its events are
+applied one at a time, and one that fails alone is parked: recorded with the error's
+class, logged without its message, and passed, in one transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Mapping, Sequence
@@ -17,14 +23,16 @@ from typing import Any, Protocol
 from eventsourcing.persistence import Notification, Tracking
 
 from services.crm.application import CustomerHistory
+from services.crm.projections.parked_events import ParkedEvent, error_class, is_transient
 
+logger = logging.getLogger(__name__)
 MAX_BATCH = 500
 _END = object()
 
 
 class ChangeProjection(Protocol):
     """A projection as this runner drives it: the read-model changes each event makes,
-    applied in batches by its view."""
+    applied in batches by its view, which also parks events (sql_read_model)."""
 
     name: str
 
@@ -58,7 +66,7 @@ def follow_log(
                 while not stopping.is_set():
                     batch = _next_batch(arrived)
                     if batch:
-                        _apply(app, projection, batch)
+                        apply_or_park(app, projection, batch)
             finally:
                 subscription.stop()
                 _drain(arrived)
@@ -95,8 +103,59 @@ def _next_batch(arrived: queue.Queue[Any]) -> list[Notification]:
     return batch
 
 
-def _apply(app: CustomerHistory, projection: ChangeProjection, batch: list[Notification]) -> None:
-    projection.view.apply(changes_of(app, projection, batch))
+def apply_or_park(
+    app: CustomerHistory, projection: ChangeProjection, notifications: Sequence[Notification]
+) -> int:
+    """Apply the notifications in one transaction, or else one at a time, parking each
+    that fails alone; returns how many were parked. Transient errors are raised, so
+    the supervisor starts again from the last commit."""
+    try:
+        projection.view.apply(changes_of(app, projection, notifications))
+        return 0
+    except Exception as error:
+        if is_transient(error):
+            raise
+        if len(notifications) == 1:
+            _park(app, projection, notifications[0], error)
+            return 1
+        logger.warning(
+            "a batch failed; applying its events one at a time",
+            extra={
+                "fields": {
+                    "read_model": projection.name,
+                    "first_position": notifications[0].id,
+                    "last_position": notifications[-1].id,
+                    "error_class": error_class(error),
+                }
+            },
+        )
+    return sum(apply_or_park(app, projection, [n]) for n in notifications)
+
+
+def _park(
+    app: CustomerHistory, projection: ChangeProjection, notification: Notification, error: Exception
+) -> None:
+    parked = ParkedEvent(
+        position=notification.id,
+        topic=notification.topic,
+        originator_id=str(notification.originator_id),
+        error_class=error_class(error),
+        parked_at=app.clock(),
+    )
+    projection.view.park(parked, Tracking(app.name, notification.id))
+    # The error's message may quote the event's personal data, so only its class is logged.
+    logger.error(
+        "projection parked an event it cannot apply",
+        extra={
+            "fields": {
+                "read_model": projection.name,
+                "position": parked.position,
+                "topic": parked.topic,
+                "originator_id": parked.originator_id,
+                "error_class": parked.error_class,
+            }
+        },
+    )
 
 
 def changes_of(

@@ -10,6 +10,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from services.crm.projections.parked_events import ParkedEventStore
+
 
 @dataclass(frozen=True)
 class CustomerListed:
@@ -73,7 +75,7 @@ class Suggestion:
     evidence: str
 
 
-class DirectoryStore(TrackingRecorder, ABC):
+class DirectoryStore(TrackingRecorder, ParkedEventStore, ABC):
     @abstractmethod
     def apply(self, batch: Sequence[tuple[Sequence[DirectoryChange], Tracking]]) -> None:
         """Make each event's changes in log order and record the last tracking

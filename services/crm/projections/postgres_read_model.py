@@ -1,5 +1,6 @@
-"""What every read model in PostgreSQL shares: tables in the configured schema,
-creation that tolerates replicas starting together, and dropping for a rebuild."""
+"""What every read model in PostgreSQL shares: tables in the configured schema, parked
+events, text without NUL, creation that tolerates replicas starting together, and
+dropping for a rebuild."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
 
+from services.crm.projections.postgres_text import nul_escaping_adapters
+from services.crm.projections.sql_read_model import PARKED_DDL, parked_table_name
 from services.crm.storage import fail_fast, fail_fast_queries, schema_creation_lock
 
 
@@ -27,11 +30,16 @@ class PostgresReadModel(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         fail_fast(datastore)
-        self.tables = {key: _quoted(datastore.schema, name) for key, name in self.TABLES.items()}
-        plain = {f"{key}_plain": name for key, name in self.TABLES.items()}
+        names = {**self.TABLES, "parked": parked_table_name(self.tracking_table_name)}
+        self.tables = {key: _quoted(datastore.schema, name) for key, name in names.items()}
+        plain = {f"{key}_plain": name for key, name in names.items()}
         self.sql_create_statements.extend(
-            Composed([SQL(statement.format(**self.tables, **plain))]) for statement in self.DDL
+            Composed([SQL(statement.format(**self.tables, **plain))])
+            for statement in (*self.DDL, PARKED_DDL)
         )
+        # The store's datastore is its own, and its pool connects on first use.
+        if isinstance(datastore.pool.kwargs, dict):
+            datastore.pool.kwargs["context"] = nul_escaping_adapters()
 
     def create_table(self) -> None:
         # Replicas starting together race on CREATE TABLE IF NOT EXISTS; PostgreSQL

@@ -12,7 +12,7 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.batch_runner import ChangeProjection, changes_of, follow_log
+from services.crm.projections.batch_runner import ChangeProjection, apply_or_park, follow_log
 from services.crm.projections.directory_projection import DirectoryProjection
 from services.crm.projections.directory_store import DirectoryStore
 from services.crm.projections.postgres_directory_store import PostgresDirectoryStore
@@ -122,23 +122,38 @@ class ProjectionSupervisor:
             store.close()
 
 
+@dataclass(frozen=True)
+class Rebuilt:
+    read_model: str
+    replayed: int
+    parked: int
+
+
 def rebuild(env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500) -> int:
     """Drop a read model and replay the whole log into it; returns the events replayed."""
+    return rebuild_read_model(env, read_model, batch_size).replayed
+
+
+def rebuild_read_model(
+    env: Mapping[str, str], read_model: ReadModel, batch_size: int = 500
+) -> Rebuilt:
+    """Drop a read model and replay the whole log into it, parking what cannot be
+    applied, as the projection does."""
     store = read_model.open(env)
     store.drop()
     projection = read_model.projection_class(store)
     app = CustomerHistory(env=dict(env))
     try:
-        replayed, last = 0, 0
+        replayed, last, parked = 0, 0, 0
         while notifications := app.recorder.select_notifications(
             start=last, limit=batch_size, inclusive_of_start=False
         ):
-            store.apply(changes_of(app, projection, notifications))
+            parked += apply_or_park(app, projection, notifications)
             replayed += len(notifications)
             last = notifications[-1].id
         if isinstance(store, DirectoryStore):
             store.refresh_statistics()  # After a bulk load, before the first search.
-        return replayed
+        return Rebuilt(projection.name, replayed, parked)
     finally:
         app.close()
         store.close()

@@ -1,12 +1,26 @@
-"""What the backend-neutral read model SQL relies on from its backend."""
+"""What the backend-neutral read model SQL relies on from its backend, and the
+parked events every read model keeps beside its rows."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+
+from services.crm.projections.parked_events import ParkedEvent
+
+# Written once for both databases: ids and times as text, so a row reads the same.
+PARKED_DDL = (
+    "CREATE TABLE IF NOT EXISTS {parked} (position BIGINT PRIMARY KEY, topic TEXT NOT NULL, "
+    "originator_id TEXT NOT NULL, error_class TEXT NOT NULL, parked_at TEXT NOT NULL)"
+)
+
+
+def parked_table_name(tracking_table: str) -> str:
+    """The parked events table beside a tracking table: timeline_parked_events."""
+    return f"{tracking_table.removesuffix('_tracking')}_parked_events"
 
 
 class SqlReadModel:
@@ -27,3 +41,41 @@ class SqlReadModel:
         def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
         def _max_tracking_id(self, application_name: str, cursor: Any) -> int | None: ...
         def max_tracking_id(self, application_name: str) -> int | None: ...
+
+    def park(self, event: ParkedEvent, tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            self._insert_tracking(cursor, tracking)
+            cursor.execute(
+                self._q(
+                    "INSERT INTO {parked} (position, topic, originator_id, error_class, "
+                    "parked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING"
+                ),
+                (
+                    event.position,
+                    event.topic,
+                    event.originator_id,
+                    event.error_class,
+                    event.parked_at.astimezone(UTC).isoformat(),
+                ),
+            )
+
+    def parked_events(self, limit: int = 100) -> list[ParkedEvent]:
+        rows = self._read(
+            "SELECT position, topic, originator_id, error_class, parked_at FROM {parked} "
+            "ORDER BY position LIMIT ?",
+            [limit],
+        )
+        return [
+            ParkedEvent(
+                position=row["position"],
+                topic=row["topic"],
+                originator_id=row["originator_id"],
+                error_class=row["error_class"],
+                parked_at=datetime.fromisoformat(row["parked_at"]),
+            )
+            for row in rows
+        ]
+
+    def parked_count(self) -> int:
+        rows = self._read("SELECT COUNT(*) AS parked FROM {parked}", [])
+        return int(rows[0]["parked"])

@@ -1,5 +1,5 @@
-"""What every read model in SQLite shares: its own tracking table, ids as hex text,
-times as sortable text, and dropping for a rebuild."""
+"""What every read model in SQLite shares: its own tracking table and parked events,
+ids as hex text, times as sortable text, and dropping for a rebuild."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+
+from services.crm.projections.sql_read_model import PARKED_DDL, parked_table_name
 
 
 class SQLiteReadModel(SQLiteTrackingRecorder):
@@ -35,11 +37,17 @@ class SQLiteReadModel(SQLiteTrackingRecorder):
         return [
             f"CREATE TABLE IF NOT EXISTS {self.TRACKING_TABLE} ("
             "application_name TEXT PRIMARY KEY, notification_id INTEGER) WITHOUT ROWID",
-            *(self._q(statement) for statement in self.DDL),
+            *(self._q(statement) for statement in (*self.DDL, PARKED_DDL)),
         ]
 
+    @property
+    def parked_table(self) -> str:
+        return parked_table_name(self.TRACKING_TABLE)
+
     def _q(self, statement: str) -> str:
-        return statement.format(tracking=self.TRACKING_TABLE, id_type="TEXT", **self.TABLES)
+        return statement.format(
+            tracking=self.TRACKING_TABLE, parked=self.parked_table, id_type="TEXT", **self.TABLES
+        )
 
     def _read(self, statement: str, params: list[Any]) -> list[Any]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -65,7 +73,7 @@ class SQLiteReadModel(SQLiteTrackingRecorder):
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            for table in (*self.TABLES.values(), self.TRACKING_TABLE):
+            for table in (*self.TABLES.values(), self.parked_table, self.TRACKING_TABLE):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
         self.tracking_table_exists = False
         self.tracking_migration_previous = None

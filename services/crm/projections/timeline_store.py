@@ -17,6 +17,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from services.crm.projections.parked_events import ParkedEventStore
+
 
 @dataclass(frozen=True)
 class TimelineRow:
@@ -92,7 +94,7 @@ class TimelineSlice:
     position: int
 
 
-class TimelineStore(TrackingRecorder, ABC):
+class TimelineStore(TrackingRecorder, ParkedEventStore, ABC):
     """Timeline rows plus the tracking position they were built to, kept atomically."""
 
     @abstractmethod

@@ -1,0 +1,72 @@
+"""Whether the read models keep up with the log, for health checks and metrics: a read
+model is stalled when it is behind the log and has not moved for a while, and any
+parked event waits for an operator (see README, "Events a read model cannot apply")."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from services.crm.application import CustomerHistory
+from services.crm.projections.directory_store import DirectoryStore
+from services.crm.projections.timeline_store import TimelineStore
+
+STALL_AFTER_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ReadModelStatus:
+    read_model: str
+    position: int
+    behind: int  # Events in the log the read model has not reached.
+    parked: int  # A count a metric can read; the events are listed by parked_events().
+    stalled: bool
+
+
+class ProjectionHealth:
+    """Reads each read model's position and parked events from the database, so it
+    works whether the projections run in the service or in a projector process."""
+
+    def __init__(
+        self,
+        app: CustomerHistory,
+        stall_after: float = STALL_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.stall_after = stall_after
+        self.clock = clock
+        self._moved: dict[str, tuple[int, float]] = {}
+
+    def read_models(self) -> Mapping[str, TimelineStore | DirectoryStore]:
+        return {"timeline": self.app.timeline, "directory": self.app.directory}
+
+    def statuses(self) -> list[ReadModelStatus]:
+        log_end = self.app.recorder.max_notification_id() or 0
+        now = self.clock()
+        found = []
+        for name, store in self.read_models().items():
+            position = store.max_tracking_id(self.app.name) or 0
+            last, since = self._moved.get(name, (-1, now))
+            if position != last or position >= log_end:
+                since = now
+            self._moved[name] = (position, since)
+            found.append(
+                ReadModelStatus(
+                    read_model=name,
+                    position=position,
+                    behind=max(log_end - position, 0),
+                    parked=store.parked_count(),
+                    stalled=position < log_end and now - since >= self.stall_after,
+                )
+            )
+        return found
+
+    def healthy(self) -> bool:
+        """False while a read model is stalled or holds parked events, or when the
+        database cannot tell."""
+        try:
+            return not any(s.stalled or s.parked for s in self.statuses())
+        except Exception:
+            return False
