@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 from typing import Any
 
 import grpc
@@ -11,7 +14,8 @@ from crm.v1 import customer_history_service_pb2 as pb
 
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record
+from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record, record_by_email
+from tests.e2e.server_process import ServerProcess
 
 
 def summaries(stub: Any, customer: str, position: int) -> list[str]:
@@ -211,3 +215,46 @@ def test_merge_suggestions_name_both_customers_and_the_evidence(stub: Any) -> No
         (sorted([first.customer.name, second.customer.name]), "SAME_MAILBOX")
     ]
     assert "gracehopper@gmail.com" in suggestions[0].evidence
+
+
+def test_concurrent_unmerges_over_grpc_succeed_once_and_never_fail_inside(
+    database_url: str, start_server: Callable[..., ServerProcess]
+) -> None:
+    stub = start_server(database_url).stub
+    source = record_by_email(stub, random_refs.email(), summary="source").interaction.customer
+    target = record_by_email(stub, random_refs.email(), summary="target").interaction.customer
+    rounds, racers = 10, 3
+    start = Barrier(racers)
+
+    positions: list[int] = []
+
+    def unmerge() -> str:
+        start.wait()
+        try:
+            done = stub.UnmergeCustomer(
+                pb.UnmergeCustomerRequest(customer=source), metadata=AGENT_METADATA, timeout=30
+            )
+        except grpc.RpcError as error:
+            details = ErrorDetails(error)
+            return f"{details.code.name} {details.reason}"
+        positions.append(done.commit_position)
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        for _ in range(rounds):
+            stub.MergeCustomers(
+                pb.MergeCustomersRequest(source=source, target=target), metadata=AGENT_METADATA
+            )
+            answers = [f.result() for f in [pool.submit(unmerge) for _ in range(racers)]]
+            assert answers.count("OK") == 1, answers
+            assert set(answers) <= {
+                "OK",
+                "FAILED_PRECONDITION NOT_MERGED",
+                "ABORTED CONCURRENT_UPDATE",
+            }, answers
+
+    kept = stub.GetCustomer(pb.GetCustomerRequest(name=target)).customer
+    assert list(kept.merged_from) == []
+    assert stub.GetCustomer(pb.GetCustomerRequest(name=source)).redirected_from == ""
+    assert summaries(stub, source, max(positions)) == ["source"]
+    assert summaries(stub, target, 0) == ["target"]

@@ -14,6 +14,7 @@ from services.crm.domain.channels import Channel
 from services.crm.domain.customer_change import CustomerChange, CustomerChangeKind
 from services.crm.domain.errors import (
     AlreadyMergedError,
+    CrmError,
     IdentityAlreadyLinkedError,
     InvalidInputError,
     NotMergedError,
@@ -192,3 +193,32 @@ def test_a_freed_identity_can_be_given_to_a_new_customer(app: CustomerHistory) -
     app.unlink_identity(first.id, email, AGENT)
     second = app.create_customer(CustomerProfile("Second"), [email], AGENT, "").customer
     assert app.find_customer(email).id == second.id
+
+
+def test_concurrent_unmerges_of_one_pair_succeed_once_and_refuse_the_rest(
+    app: CustomerHistory,
+) -> None:
+    _, caller, _, writer = two_customers(app)
+    rounds, racers = 15, 3
+    start = threading.Barrier(racers)
+
+    def unmerge() -> str:
+        start.wait()
+        try:
+            app.unmerge_customer(caller, AGENT)
+        except CrmError as error:
+            return error.reason
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        for _ in range(rounds):
+            app.merge_customers(caller, writer, "", AGENT)
+            answers = sorted(f.result() for f in [pool.submit(unmerge) for _ in range(racers)])
+            # One wins; the others find nothing left to unmerge, or are told to retry.
+            assert answers.count("OK") == 1, answers
+            assert set(answers) <= {"OK", "NOT_MERGED", "CONCURRENT_UPDATE"}, answers
+
+    assert app.view_customer(caller).customer.merged_into is None
+    assert app.view_customer(writer).merged_from == ()
+    assert (timeline(app, caller), timeline(app, writer)) == (["call"], ["email"])
+    assert changes(app, writer).count(CustomerChangeKind.SPLIT_OFF) == rounds

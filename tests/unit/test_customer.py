@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from services.crm.domain.channels import Channel
 from services.crm.domain.customer import MAX_IDENTITIES, Customer
-from services.crm.domain.errors import InvalidInputError
+from services.crm.domain.errors import InvalidInputError, NotMergedError
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import IdentityIndex
 from services.crm.domain.profile import CustomerProfile
@@ -68,3 +70,14 @@ def test_profiles_are_validated() -> None:
 def test_events_have_stable_topics() -> None:
     assert Customer.Registered.TOPIC == "crm.Customer.Registered"  # type: ignore[attr-defined]
     assert IdentityIndex.Claimed.TOPIC == "crm.IdentityIndex.Claimed"  # type: ignore[attr-defined]
+
+
+def test_a_customer_lets_go_only_of_a_customer_merged_into_it() -> None:
+    target, source = new_customer(), uuid4()
+    with pytest.raises(NotMergedError):
+        target.release(source, AGENT)
+    target.absorb(source, "", AGENT)
+    target.release(source, AGENT)
+    assert not target.absorbs(source)
+    with pytest.raises(NotMergedError):
+        target.release(source, AGENT)

@@ -97,6 +97,9 @@ class IdentityUseCases(CustomerHistoryBase):
         for _ in write_attempts():
             source = self.get_customer(source_id)
             former = self.get_customer(source.unmerge(cause))
+            if not former.absorbs(source.id):
+                # Read across another unmerge of this pair: look again, to find it done.
+                continue
             former.release(source.id, cause)
             try:
                 position = commit_position(self.save(source, former))

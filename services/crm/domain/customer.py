@@ -162,6 +162,9 @@ class Customer(Aggregate):
         self.merged_into = None
 
     def release(self, source_id: UUID, cause: Cause) -> None:
+        """Let go of a customer merged into this one; see absorbs()."""
+        if not self.absorbs(source_id):
+            raise NotMergedError(str(source_id))
         self._released(source_id, cause)
 
     @event(Released)
@@ -175,6 +178,9 @@ class Customer(Aggregate):
     @property
     def identities(self) -> tuple[Identity, ...]:
         return tuple(self.identity_list)
+
+    def absorbs(self, source_id: UUID) -> bool:
+        return source_id in self.absorbed
 
     def holds(self, identity: Identity) -> bool:
         return identity in self.identities
