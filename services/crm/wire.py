@@ -144,6 +144,7 @@ def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChan
         actor=change.actor,
         reason=change.reason,
         evidence=change.evidence,
+        unlink_kind=enum_number(service_pb2.UnlinkKind, "UNLINK_KIND", change.unlink_kind),
     )
     if change.identity is not None:
         message.identity.CopyFrom(identity_to_proto(change.identity))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 from typing import Any
 
 import grpc
@@ -11,7 +14,8 @@ from crm.v1 import customer_history_service_pb2 as pb
 
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record
+from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record, record_by_email
+from tests.e2e.server_process import ServerProcess
 
 
 def summaries(stub: Any, customer: str, position: int) -> list[str]:
@@ -211,3 +215,156 @@ def test_merge_suggestions_name_both_customers_and_the_evidence(stub: Any) -> No
         (sorted([first.customer.name, second.customer.name]), "SAME_MAILBOX")
     ]
     assert "gracehopper@gmail.com" in suggestions[0].evidence
+
+
+def test_concurrent_unmerges_over_grpc_succeed_once_and_never_fail_inside(
+    database_url: str, start_server: Callable[..., ServerProcess]
+) -> None:
+    stub = start_server(database_url).stub
+    source = record_by_email(stub, random_refs.email(), summary="source").interaction.customer
+    target = record_by_email(stub, random_refs.email(), summary="target").interaction.customer
+    rounds, racers = 10, 3
+    start = Barrier(racers)
+
+    positions: list[int] = []
+
+    def unmerge() -> str:
+        start.wait()
+        try:
+            done = stub.UnmergeCustomer(
+                pb.UnmergeCustomerRequest(customer=source), metadata=AGENT_METADATA, timeout=30
+            )
+        except grpc.RpcError as error:
+            details = ErrorDetails(error)
+            return f"{details.code.name} {details.reason}"
+        positions.append(done.commit_position)
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        for _ in range(rounds):
+            stub.MergeCustomers(
+                pb.MergeCustomersRequest(source=source, target=target), metadata=AGENT_METADATA
+            )
+            answers = [f.result() for f in [pool.submit(unmerge) for _ in range(racers)]]
+            assert answers.count("OK") == 1, answers
+            assert set(answers) <= {
+                "OK",
+                "FAILED_PRECONDITION NOT_MERGED",
+                "ABORTED CONCURRENT_UPDATE",
+            }, answers
+
+    kept = stub.GetCustomer(pb.GetCustomerRequest(name=target)).customer
+    assert list(kept.merged_from) == []
+    assert stub.GetCustomer(pb.GetCustomerRequest(name=source)).redirected_from == ""
+    assert summaries(stub, source, max(positions)) == ["source"]
+    assert summaries(stub, target, 0) == ["target"]
+
+
+def call_from(stub: Any, phone: str, summary: str) -> pb.RecordInteractionResponse:
+    return record(
+        stub,
+        pb.RecordInteractionRequest(
+            identity=identity_pb2.Identity(phone=phone),
+            interaction=email_interaction(channel=channel_pb2.CHANNEL_PHONE, summary=summary),
+        ),
+    )
+
+
+def unlink(
+    stub: Any, customer: str, phone: str, kind: pb.UnlinkKind.ValueType
+) -> pb.UnlinkIdentityResponse:
+    response: pb.UnlinkIdentityResponse = stub.UnlinkIdentity(
+        pb.UnlinkIdentityRequest(
+            customer=customer, identity=identity_pb2.Identity(phone=phone), kind=kind
+        ),
+        metadata=AGENT_METADATA,
+        timeout=30,
+    )
+    return response
+
+
+def listed_identities(stub: Any, customer: str) -> list[str]:
+    found = stub.GetCustomer(pb.GetCustomerRequest(name=customer), timeout=30).customer
+    return [identity.phone or identity.email for identity in found.identities]
+
+
+def test_a_released_number_calling_from_someone_new_shows_them_none_of_the_old_calls(
+    database_url: str, start_server: Callable[..., ServerProcess]
+) -> None:
+    stub = start_server(database_url).stub
+    phone = random_refs.phone()
+    ada = call_from(stub, phone, "Ada about her bill").interaction.customer
+    assert listed_identities(stub, ada) == [phone.replace(" ", "")]
+
+    released = unlink(stub, ada, phone, pb.UNLINK_KIND_RELEASE)
+    assert list(released.customer.identities) == []
+    assert listed_identities(stub, ada) == []
+    new = call_from(stub, phone, "Bo, new to this number")
+
+    bo = new.interaction.customer
+    assert new.customer_created
+    assert bo != ada
+    assert summaries(stub, bo, new.commit_position) == ["Bo, new to this number"]
+    assert summaries(stub, ada, 0) == ["Ada about her bill"]
+    page = stub.GetTimeline(pb.GetTimelineRequest(customer=ada), timeout=30)
+    assert [
+        (e.customer_change.kind, e.customer_change.unlink_kind)
+        for e in page.entries
+        if e.WhichOneof("kind") == "customer_change"
+    ] == [(pb.CUSTOMER_CHANGE_KIND_IDENTITY_UNLINKED, pb.UNLINK_KIND_RELEASE)]
+
+
+def test_a_corrected_number_leaves_the_customer_and_takes_its_calls_to_the_right_one(
+    stub: Any,
+) -> None:
+    phone = random_refs.phone()
+    wrong = call_from(stub, phone, "the wife's call").interaction.customer
+    right = record(
+        stub,
+        pb.RecordInteractionRequest(
+            identity=identity_pb2.Identity(email=random_refs.email()),
+            interaction=email_interaction(summary="her email"),
+        ),
+    ).interaction.customer
+
+    unlink(stub, wrong, phone, pb.UNLINK_KIND_CORRECTION)
+    assert listed_identities(stub, wrong) == []
+    linked = stub.LinkIdentity(
+        pb.LinkIdentityRequest(customer=right, identity=identity_pb2.Identity(phone=phone)),
+        metadata=AGENT_METADATA,
+    )
+
+    assert sorted(summaries(stub, right, linked.commit_position)) == [
+        "her email",
+        "the wife's call",
+    ]
+    assert summaries(stub, wrong, 0) == []
+
+
+def test_an_unlink_that_does_not_say_which_kind_is_refused_and_changes_nothing(
+    stub: Any,
+) -> None:
+    phone = random_refs.phone()
+    ada = call_from(stub, phone, "a call").interaction.customer
+
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.UnlinkIdentity(
+            pb.UnlinkIdentityRequest(customer="people/1", identity=identity_pb2.Identity()),
+            metadata=AGENT_METADATA,
+        )
+    error = ErrorDetails(raised.value)
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.fields == {
+        "customer": "INVALID_CUSTOMER_NAME",
+        "identity": "IDENTITY_REQUIRED",
+        "kind": "UNLINK_KIND_REQUIRED",
+    }
+    for kind, reason in (
+        (pb.UNLINK_KIND_UNSPECIFIED, "UNLINK_KIND_REQUIRED"),
+        (pb.UnlinkKind.ValueType(7), "UNKNOWN_UNLINK_KIND"),
+    ):
+        with pytest.raises(grpc.RpcError) as raised:
+            unlink(stub, ada, phone, kind)
+        error = ErrorDetails(raised.value)
+        assert (error.code, error.fields) == (grpc.StatusCode.INVALID_ARGUMENT, {"kind": reason})
+    assert listed_identities(stub, ada) == [phone.replace(" ", "")]

@@ -14,12 +14,14 @@ from services.crm.domain.channels import Channel
 from services.crm.domain.customer_change import CustomerChange, CustomerChangeKind
 from services.crm.domain.errors import (
     AlreadyMergedError,
+    CrmError,
     IdentityAlreadyLinkedError,
     InvalidInputError,
     NotMergedError,
     TargetMergedIntoSourceError,
 )
 from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import UnlinkKind
 from services.crm.projections.timeline_store import TimelineQuery
 from tests import random_refs
 from tests.builders import AGENT, content
@@ -119,13 +121,17 @@ def test_merges_that_make_no_sense_are_refused(app: CustomerHistory) -> None:
         app.unmerge_customer(writer, AGENT)
 
 
-def test_linking_a_freed_identity_moves_its_interactions_along(app: CustomerHistory) -> None:
+def test_a_corrected_identity_takes_its_interactions_to_its_next_holder(
+    app: CustomerHistory,
+) -> None:
     phone, caller, _, writer = two_customers(app)
     with pytest.raises(IdentityAlreadyLinkedError) as raised:
         app.link_identity(writer, phone, AGENT)
     assert raised.value.metadata["holder"] == f"customers/{caller}"
 
-    app.unlink_identity(caller, phone, Cause(AGENT.actor, "c", reason="shared family phone"))
+    app.unlink_identity(
+        caller, phone, UnlinkKind.CORRECTION, Cause(AGENT.actor, "c", reason="their wife's phone")
+    )
     assert timeline(app, caller) == ["call"]  # Stays until someone else holds the phone.
     app.link_identity(writer, phone, AGENT)
 
@@ -172,7 +178,7 @@ def test_the_timeline_rebuilt_after_merges_equals_the_live_one(
     phone, caller, _, writer = two_customers(app)
     app.merge_customers(caller, writer, "", AGENT)
     app.record_interaction(phone, content(summary="after"), AGENT, "")
-    app.unlink_identity(writer, phone, AGENT)
+    app.unlink_identity(writer, phone, UnlinkKind.CORRECTION, AGENT)
     app.unmerge_customer(caller, AGENT)
     wait_caught_up(app)
     live = [all_rows(app, caller), all_rows(app, writer)]
@@ -189,6 +195,35 @@ def test_a_freed_identity_can_be_given_to_a_new_customer(app: CustomerHistory) -
 
     email = Identity.email(random_refs.email())
     first = app.create_customer(CustomerProfile("First"), [email], AGENT, "").customer
-    app.unlink_identity(first.id, email, AGENT)
+    app.unlink_identity(first.id, email, UnlinkKind.RELEASE, AGENT)
     second = app.create_customer(CustomerProfile("Second"), [email], AGENT, "").customer
     assert app.find_customer(email).id == second.id
+
+
+def test_concurrent_unmerges_of_one_pair_succeed_once_and_refuse_the_rest(
+    app: CustomerHistory,
+) -> None:
+    _, caller, _, writer = two_customers(app)
+    rounds, racers = 15, 3
+    start = threading.Barrier(racers)
+
+    def unmerge() -> str:
+        start.wait()
+        try:
+            app.unmerge_customer(caller, AGENT)
+        except CrmError as error:
+            return error.reason
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        for _ in range(rounds):
+            app.merge_customers(caller, writer, "", AGENT)
+            answers = sorted(f.result() for f in [pool.submit(unmerge) for _ in range(racers)])
+            # One wins; the others find nothing left to unmerge, or are told to retry.
+            assert answers.count("OK") == 1, answers
+            assert set(answers) <= {"OK", "NOT_MERGED", "CONCURRENT_UPDATE"}, answers
+
+    assert app.view_customer(caller).customer.merged_into is None
+    assert app.view_customer(writer).merged_from == ()
+    assert (timeline(app, caller), timeline(app, writer)) == (["call"], ["email"])
+    assert changes(app, writer).count(CustomerChangeKind.SPLIT_OFF) == rounds

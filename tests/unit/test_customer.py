@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from services.crm.domain.channels import Channel
 from services.crm.domain.customer import MAX_IDENTITIES, Customer
-from services.crm.domain.errors import InvalidInputError
+from services.crm.domain.errors import IdentityNotLinkedError, InvalidInputError, NotMergedError
 from services.crm.domain.identity import Identity
-from services.crm.domain.identity_index import IdentityIndex
+from services.crm.domain.identity_index import IdentityIndex, UnlinkKind
 from services.crm.domain.profile import CustomerProfile
 from tests.builders import AGENT
 
@@ -68,3 +70,36 @@ def test_profiles_are_validated() -> None:
 def test_events_have_stable_topics() -> None:
     assert Customer.Registered.TOPIC == "crm.Customer.Registered"  # type: ignore[attr-defined]
     assert IdentityIndex.Claimed.TOPIC == "crm.IdentityIndex.Claimed"  # type: ignore[attr-defined]
+
+
+def test_a_customer_lets_go_only_of_a_customer_merged_into_it() -> None:
+    target, source = new_customer(), uuid4()
+    with pytest.raises(NotMergedError):
+        target.release(source, AGENT)
+    target.absorb(source, "", AGENT)
+    target.release(source, AGENT)
+    assert not target.absorbs(source)
+    with pytest.raises(NotMergedError):
+        target.release(source, AGENT)
+
+
+def test_unlinking_an_identity_takes_it_off_the_customer_and_says_which_kind() -> None:
+    email, phone = Identity.email("ada@example.com"), Identity.phone("+44 20 7946 0958")
+    customer = new_customer(email, phone)
+    customer.unlink_identity(phone, UnlinkKind.RELEASE, AGENT)
+    assert customer.identities == (email,)
+    unlinked = customer.collect_events()[-1]
+    assert isinstance(unlinked, Customer.IdentityUnlinked)
+    assert unlinked.kind == UnlinkKind.RELEASE
+    with pytest.raises(IdentityNotLinkedError):
+        customer.unlink_identity(phone, UnlinkKind.CORRECTION, AGENT)
+
+
+def test_a_release_starts_the_identitys_next_generation_and_a_correction_does_not() -> None:
+    phone = Identity.phone("+44 20 7946 0958")
+    claim = IdentityIndex(identity=phone, customer_id=uuid4(), cause=AGENT)
+    claim.release(UnlinkKind.CORRECTION, AGENT)
+    assert (claim.customer_id, claim.generation) == (None, 0)
+    claim.reclaim(uuid4(), AGENT)
+    claim.release(UnlinkKind.RELEASE, AGENT)
+    assert (claim.customer_id, claim.generation) == (None, 1)

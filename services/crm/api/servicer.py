@@ -19,6 +19,7 @@ from services.crm.application.importing import ImportItem
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import UnlinkKind
 from services.crm.domain.interaction import InteractionContent
 from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor, TimelineQuery
@@ -128,8 +129,13 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         self, request: pb.UnlinkIdentityRequest, context: grpc.ServicerContext
     ) -> pb.UnlinkIdentityResponse:
         cause = cause_of(context, reason=request.reason)
-        customer_id, identity = self._customer_and_identity(request)
-        result = self.app.unlink_identity(customer_id, identity, cause)
+        problems = Violations()
+        with problems.collect():
+            kind = mapping.enum_value(
+                pb.UnlinkKind, "UNLINK_KIND", request.kind, UnlinkKind, "kind"
+            )
+        customer_id, identity = self._customer_and_identity(request, problems)
+        result = self.app.unlink_identity(customer_id, identity, kind, cause)
         return pb.UnlinkIdentityResponse(
             customer=mapping.customer_to_proto(result.customer), commit_position=result.position
         )
@@ -304,9 +310,12 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         return max(wait - 0.05, 0.0)
 
     def _customer_and_identity(
-        self, request: pb.LinkIdentityRequest | pb.UnlinkIdentityRequest
+        self,
+        request: pb.LinkIdentityRequest | pb.UnlinkIdentityRequest,
+        problems: Violations | None = None,
     ) -> tuple[UUID, Identity]:
-        problems = Violations()
+        """Both fields, with any violations already found in the request."""
+        problems = Violations() if problems is None else problems
         with problems.collect():
             customer_id = mapping.customer_id(request.customer, "customer")
         with problems.collect("identity"):

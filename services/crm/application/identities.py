@@ -24,7 +24,7 @@ from services.crm.domain.errors import (
     TargetMergedIntoSourceError,
 )
 from services.crm.domain.identity import Identity
-from services.crm.domain.identity_index import IdentityIndex
+from services.crm.domain.identity_index import IdentityIndex, UnlinkKind
 
 
 class IdentityUseCases(CustomerHistoryBase):
@@ -52,10 +52,11 @@ class IdentityUseCases(CustomerHistoryBase):
         raise ConcurrentUpdateError
 
     def unlink_identity(
-        self, customer_id: UUID, identity: Identity, cause: Cause
+        self, customer_id: UUID, identity: Identity, kind: UnlinkKind, cause: Cause
     ) -> CustomerResult:
-        """Free an identity. Interactions that came through it stay with the customer
-        until the identity is linked to someone else; then they follow it."""
+        """Free an identity. What came through it stays with the customer; after a
+        correction it follows the identity to whoever is linked to it next, after a
+        release it stays for good."""
         for _ in write_attempts():
             root = self._root(self.get_customer(customer_id))
             claim = self._find(IdentityIndex, IdentityIndex.create_id(identity))
@@ -64,8 +65,8 @@ class IdentityUseCases(CustomerHistoryBase):
             holder = self.get_customer(claim.customer_id)
             if self._root(holder).id != root.id:
                 raise IdentityNotLinkedError
-            holder.unlink_identity(identity, cause)
-            claim.release(cause)
+            holder.unlink_identity(identity, kind, cause)
+            claim.release(kind, cause)
             try:
                 position = commit_position(self.save(holder, claim))
             except IntegrityError:
@@ -97,6 +98,9 @@ class IdentityUseCases(CustomerHistoryBase):
         for _ in write_attempts():
             source = self.get_customer(source_id)
             former = self.get_customer(source.unmerge(cause))
+            if not former.absorbs(source.id):
+                # Read across another unmerge of this pair: look again, to find it done.
+                continue
             former.release(source.id, cause)
             try:
                 position = commit_position(self.save(source, former))

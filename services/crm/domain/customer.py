@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -14,6 +15,7 @@ from services.crm.domain.errors import (
     NotMergedError,
 )
 from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import UnlinkKind
 from services.crm.domain.namespace import CRM_NAMESPACE
 from services.crm.domain.profile import CustomerProfile
 from services.crm.domain.topics import stable_topics
@@ -67,8 +69,15 @@ class Customer(Aggregate):
         cause: Cause
 
     class IdentityUnlinked(Aggregate.Event):
+        # Version 1 had no kind: every unlink then was what is now a correction.
+        class_version = 2
         identity: Identity
+        kind: UnlinkKind
         cause: Cause
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["kind"] = UnlinkKind.CORRECTION.value
 
     class MergedInto(Aggregate.Event):
         target_id: UUID
@@ -119,13 +128,13 @@ class Customer(Aggregate):
     def _identity_linked(self, identity: Identity, cause: Cause) -> None:
         self.identity_list.append(identity)
 
-    def unlink_identity(self, identity: Identity, cause: Cause) -> None:
+    def unlink_identity(self, identity: Identity, kind: UnlinkKind, cause: Cause) -> None:
         if not self.holds(identity):
             raise IdentityNotLinkedError
-        self._identity_unlinked(identity, cause)
+        self._identity_unlinked(identity, kind, cause)
 
     @event(IdentityUnlinked)
-    def _identity_unlinked(self, identity: Identity, cause: Cause) -> None:
+    def _identity_unlinked(self, identity: Identity, kind: UnlinkKind, cause: Cause) -> None:
         self.identity_list.remove(identity)
 
     def merge_into(self, target_id: UUID, evidence: str, cause: Cause) -> None:
@@ -162,6 +171,9 @@ class Customer(Aggregate):
         self.merged_into = None
 
     def release(self, source_id: UUID, cause: Cause) -> None:
+        """Let go of a customer merged into this one; see absorbs()."""
+        if not self.absorbs(source_id):
+            raise NotMergedError(str(source_id))
         self._released(source_id, cause)
 
     @event(Released)
@@ -175,6 +187,9 @@ class Customer(Aggregate):
     @property
     def identities(self) -> tuple[Identity, ...]:
         return tuple(self.identity_list)
+
+    def absorbs(self, source_id: UUID) -> bool:
+        return source_id in self.absorbed
 
     def holds(self, identity: Identity) -> bool:
         return identity in self.identities

@@ -8,6 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from services.crm.domain.identity import Identity
+from services.crm.domain.identity_index import UnlinkKind
 
 
 class CustomerChangeKind(StrEnum):
@@ -30,3 +31,6 @@ class CustomerChange:
     identity: Identity | None = None
     other_customer_id: UUID | None = None
     evidence: str = ""
+    # How an identity was unlinked; None on other changes and on entries stored
+    # before unlinks had a kind (all of them corrections).
+    unlink_kind: UnlinkKind | None = None

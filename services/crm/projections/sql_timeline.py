@@ -1,7 +1,7 @@
 """The timeline's SQL, written once for SQLite and PostgreSQL.
 
-Statements use "?" placeholders and {entries}/{holders}/{merges} table names; each
-backend translates them and converts ids and times to its column types.
+Statements use "?" placeholders and {entries}/{holders}/{released}/{merges} table
+names; each backend translates them and converts ids and times to its column types.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from services.crm.projections.sql_read_model import SqlReadModel
 from services.crm.projections.timeline_batch import MAX_MERGE_DEPTH, EntryBatch
 from services.crm.projections.timeline_store import (
     IdentityHolder,
+    IdentityReleased,
     MergePointer,
     NewEntry,
     TimelineChange,
@@ -47,6 +48,8 @@ class SqlTimeline(SqlReadModel):
                     entries.flush()
                     if isinstance(change, IdentityHolder):
                         self._move_identity(cursor, change)
+                    elif isinstance(change, IdentityReleased):
+                        self._release_identity(cursor, change)
                     else:
                         self._move_merge_pointer(cursor, change)
             entries.flush()
@@ -135,39 +138,78 @@ class SqlTimeline(SqlReadModel):
         cursor.executemany(
             self._q(
                 "INSERT INTO {entries} (entry_id, customer_id, home_customer_id, "
-                "origin_customer_id, via_identity, occurred_at, position, channel, direction, "
-                "payload, rendered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "origin_customer_id, via_identity, via_generation, occurred_at, position, "
+                "channel, direction, payload, rendered) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (entry_id) DO NOTHING"
             ),
             rows,
         )
 
     def _move_identity(self, cursor: Any, change: IdentityHolder) -> None:
+        """A new holder of the identity's current generation: what came through it
+        moves along; with nobody, back to the customers it was recorded for."""
         identity = self._db_id(change.identity_id)
         holder = None if change.customer_id is None else self._db_id(change.customer_id)
         cursor.execute(
             self._q(
-                "INSERT INTO {holders} (identity_id, customer_id) VALUES (?, ?) "
-                "ON CONFLICT (identity_id) DO UPDATE SET customer_id = excluded.customer_id"
+                "INSERT INTO {holders} (identity_id, customer_id, generation) VALUES (?, ?, 0) "
+                "ON CONFLICT (identity_id) DO UPDATE SET customer_id = excluded.customer_id "
+                "RETURNING generation"
             ),
             (identity, holder),
         )
+        generation = cursor.fetchone()["generation"]
         if change.customer_id is not None:
-            self._rehome(cursor, "via_identity = ?", [identity], change.customer_id)
+            self._rehome(
+                cursor,
+                "via_identity = ? AND via_generation = ?",
+                [identity, generation],
+                change.customer_id,
+            )
             return
-        # Nobody holds it now: its entries go back to the customers they were recorded for.
         cursor.execute(
-            self._q("SELECT DISTINCT origin_customer_id FROM {entries} WHERE via_identity = ?"),
-            (identity,),
+            self._q(
+                "SELECT DISTINCT origin_customer_id FROM {entries} "
+                "WHERE via_identity = ? AND via_generation = ?"
+            ),
+            (identity, generation),
         )
         for row in cursor.fetchall():
             origin = self._py_id(row["origin_customer_id"])
             self._rehome(
                 cursor,
-                "via_identity = ? AND origin_customer_id = ?",
-                [identity, self._db_id(origin)],
+                "via_identity = ? AND via_generation = ? AND origin_customer_id = ?",
+                [identity, generation, self._db_id(origin)],
                 origin,
             )
+
+    def _release_identity(self, cursor: Any, change: IdentityReleased) -> None:
+        """The holder keeps what came through the identity, which moves no more; the
+        next generation starts with nobody."""
+        identity = self._db_id(change.identity_id)
+        cursor.execute(
+            self._q("SELECT customer_id, generation FROM {holders} WHERE identity_id = ?"),
+            (identity,),
+        )
+        row = cursor.fetchone()
+        generation = 0 if row is None else row["generation"]
+        if row is not None and row["customer_id"] is not None:
+            cursor.execute(
+                self._q(
+                    "INSERT INTO {released} (identity_id, generation, customer_id) "
+                    "VALUES (?, ?, ?) ON CONFLICT (identity_id, generation) DO NOTHING"
+                ),
+                (identity, generation, row["customer_id"]),
+            )
+        cursor.execute(
+            self._q(
+                "INSERT INTO {holders} (identity_id, customer_id, generation) VALUES (?, NULL, ?) "
+                "ON CONFLICT (identity_id) DO UPDATE SET customer_id = NULL, "
+                "generation = excluded.generation"
+            ),
+            (identity, generation + 1),
+        )
 
     def _move_merge_pointer(self, cursor: Any, change: MergePointer) -> None:
         source = self._db_id(change.source_id)

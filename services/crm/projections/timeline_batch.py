@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -14,6 +15,34 @@ if TYPE_CHECKING:
 MAX_MERGE_DEPTH = 1_000
 # Ids per IN list: within what both databases take as parameters of one statement.
 _IN_LIST = 500
+
+
+@dataclass
+class Holders:
+    """Who holds each identity's current generation, and who held its released ones."""
+
+    current: dict[UUID, tuple[int, UUID | None]] = field(default_factory=dict)
+    released: dict[UUID, dict[int, UUID]] = field(default_factory=dict)
+
+    def holder(self, identity: UUID) -> UUID | None:
+        return self.current.get(identity, (0, None))[1]
+
+    def place(self, entry: NewEntry) -> tuple[int, UUID]:
+        """The generation an entry came through, and its home."""
+        if entry.via_identity is None:
+            return 0, entry.origin_customer_id
+        generation, holder = self.current.get(entry.via_identity, (0, None))
+        if holder != entry.origin_customer_id:
+            # Written for a holder that has since released the identity (the write read
+            # the holder just before the release): it stays in that holder's generation.
+            held = [
+                g
+                for g, customer in self.released.get(entry.via_identity, {}).items()
+                if customer == entry.origin_customer_id
+            ]
+            if held:
+                return max(held), entry.origin_customer_id
+        return generation, holder or entry.origin_customer_id
 
 
 class EntryBatch:
@@ -33,18 +62,24 @@ class EntryBatch:
             return
         t = self.timeline
         holders = self._holders({e.via_identity for e, _ in self.pending if e.via_identity})
-        homes = {
-            entry.entry_id: holders.get(entry.via_identity) or entry.origin_customer_id
-            for entry, _ in self.pending
-        }
-        roots = self._roots(set(homes.values()))
+        # Releases are rare: only entries not written for their identity's holder look.
+        holders.released = self._released(
+            {
+                e.via_identity
+                for e, _ in self.pending
+                if e.via_identity and holders.holder(e.via_identity) != e.origin_customer_id
+            }
+        )
+        placed = [(entry, position, *holders.place(entry)) for entry, position in self.pending]
+        roots = self._roots({home for *_, home in placed})
         rows = [
             (
                 t._db_id(entry.entry_id),
-                t._db_id(roots[homes[entry.entry_id]]),
-                t._db_id(homes[entry.entry_id]),
+                t._db_id(roots[home]),
+                t._db_id(home),
                 t._db_id(entry.origin_customer_id),
                 None if entry.via_identity is None else t._db_id(entry.via_identity),
+                generation,
                 t._db_time(entry.occurred_at),
                 position,
                 entry.channel,
@@ -52,20 +87,28 @@ class EntryBatch:
                 entry.payload,
                 entry.rendered,
             )
-            for entry, position in self.pending
+            for entry, position, generation, home in placed
         ]
         t._insert_entries(self.cursor, rows)
         self.pending = []
 
-    def _holders(self, identities: set[UUID | None]) -> dict[UUID | None, UUID | None]:
-        found: dict[UUID | None, UUID | None] = {}
+    def _holders(self, identities: set[UUID]) -> Holders:
+        t, found = self.timeline, Holders()
         for row in self._select_in(
-            "identity_id, customer_id", "holders", "identity_id", identities
+            "identity_id, customer_id, generation", "holders", "identity_id", identities
         ):
-            holder = row["customer_id"]
-            found[self.timeline._py_id(row["identity_id"])] = (
-                None if holder is None else self.timeline._py_id(holder)
-            )
+            holder = None if row["customer_id"] is None else t._py_id(row["customer_id"])
+            found.current[t._py_id(row["identity_id"])] = (row["generation"], holder)
+        return found
+
+    def _released(self, identities: set[UUID]) -> dict[UUID, dict[int, UUID]]:
+        t = self.timeline
+        found: dict[UUID, dict[int, UUID]] = {}
+        for row in self._select_in(
+            "identity_id, generation, customer_id", "released", "identity_id", identities
+        ):
+            by_generation = found.setdefault(t._py_id(row["identity_id"]), {})
+            by_generation[row["generation"]] = t._py_id(row["customer_id"])
         return found
 
     def _roots(self, customers: set[UUID]) -> dict[UUID, UUID]:

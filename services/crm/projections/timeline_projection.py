@@ -12,11 +12,12 @@ from eventsourcing.projection import Projection
 
 from services.crm.domain.customer import Customer
 from services.crm.domain.customer_change import CustomerChange, CustomerChangeKind
-from services.crm.domain.identity_index import IdentityIndex
+from services.crm.domain.identity_index import IdentityIndex, UnlinkKind
 from services.crm.domain.interaction import Interaction, InteractionRecord
 from services.crm.domain.note import Note, NoteRecord
 from services.crm.projections.timeline_store import (
     IdentityHolder,
+    IdentityReleased,
     MergePointer,
     NewEntry,
     TimelineChange,
@@ -50,6 +51,8 @@ class TimelineProjection(Projection[TimelineStore]):
         if isinstance(event, IdentityIndex.Claimed | IdentityIndex.Reclaimed):
             return [IdentityHolder(event.originator_id, event.customer_id)]
         if isinstance(event, IdentityIndex.Released):
+            if event.kind == UnlinkKind.RELEASE:
+                return [IdentityReleased(event.originator_id)]
             return [IdentityHolder(event.originator_id, None)]
         if isinstance(event, Customer.MergedInto):
             # No entry of its own: the source's entries now show on the target, which
@@ -67,7 +70,8 @@ class TimelineProjection(Projection[TimelineStore]):
         if isinstance(event, Customer.IdentityLinked):
             return [self._change(event, CustomerChangeKind.IDENTITY_LINKED)]
         if isinstance(event, Customer.IdentityUnlinked):
-            return [self._change(event, CustomerChangeKind.IDENTITY_UNLINKED)]
+            unlinked = UnlinkKind(event.kind)
+            return [self._change(event, CustomerChangeKind.IDENTITY_UNLINKED, unlinked=unlinked)]
         return []
 
     def _interaction(self, event: Interaction.Recorded) -> NewEntry:
@@ -101,7 +105,13 @@ class TimelineProjection(Projection[TimelineStore]):
         )
         return self._entry_without_channel(note.id, note.customer_id, note.created_at, note)
 
-    def _change(self, event: Any, kind: CustomerChangeKind, other: UUID | None = None) -> NewEntry:
+    def _change(
+        self,
+        event: Any,
+        kind: CustomerChangeKind,
+        other: UUID | None = None,
+        unlinked: UnlinkKind | None = None,
+    ) -> NewEntry:
         change = CustomerChange(
             kind=kind,
             customer_id=event.originator_id,
@@ -111,6 +121,7 @@ class TimelineProjection(Projection[TimelineStore]):
             identity=getattr(event, "identity", None),
             other_customer_id=other,
             evidence=getattr(event, "evidence", ""),
+            unlink_kind=unlinked,
         )
         # One entry per event, so replaying the event can never add a second.
         entry_id = uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}")

@@ -1,9 +1,11 @@
 """The timeline read model: its rows, the changes the projection makes, its interface.
 
-Who an entry belongs to follows two rules, so merges and identity moves never copy
+Who an entry belongs to follows these rules, so merges and identity moves never copy
 anything and can always be undone:
-- its home is the current holder of the identity it came through, else the
-  customer it was recorded for;
+- an identity's holders come in generations: a correction changes the holder of
+  the current one, a release closes it with its last holder and opens the next;
+- an entry came through the generation its customer held (else the current one);
+- its home is the holder of that generation, else the customer it was recorded for;
 - its owner is the home after following merge pointers to the surviving customer.
 """
 
@@ -49,10 +51,19 @@ class NewEntry:
 
 @dataclass(frozen=True)
 class IdentityHolder:
-    """The identity (by its index id) is now held by customer_id, or by nobody."""
+    """The identity's (by its index id) current generation is now held by
+    customer_id, or by nobody."""
 
     identity_id: UUID
     customer_id: UUID | None
+
+
+@dataclass(frozen=True)
+class IdentityReleased:
+    """The identity's current generation ends with its holder keeping what came
+    through it; the next generation starts with nobody."""
+
+    identity_id: UUID
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ class MergePointer:
     target_id: UUID | None
 
 
-TimelineChange = NewEntry | IdentityHolder | MergePointer
+TimelineChange = NewEntry | IdentityHolder | IdentityReleased | MergePointer
 
 
 @dataclass(frozen=True)
