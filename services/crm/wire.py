@@ -144,6 +144,8 @@ def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChan
         actor=change.actor,
         reason=change.reason,
         evidence=change.evidence,
+        updated_fields=change.updated_fields,
+        display_name=change.display_name,
     )
     if change.identity is not None:
         message.identity.CopyFrom(identity_to_proto(change.identity))

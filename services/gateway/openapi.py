@@ -16,6 +16,8 @@ _FLOATS = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
     "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?s$"},
+    # Comma-separated lowerCamelCase paths, e.g. "displayName,tags".
+    "google.protobuf.FieldMask": {"type": "string"},
     "google.protobuf.Any": {
         "type": "object",
         "properties": {"@type": {"type": "string"}},

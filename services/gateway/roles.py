@@ -20,6 +20,7 @@ _IDENTITY_KEEPERS = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 ALLOWED: dict[str, frozenset[Role]] = {
     "RecordInteraction": _RECORDERS,
     "CreateCustomer": _RECORDERS,
+    "UpdateCustomer": _RECORDERS,
     # Bulk loads come from other systems, set up by whoever runs the CRM.
     "ImportInteractions": frozenset({Role.SERVICE, Role.ADMIN}),
     "GetCustomer": _READERS,

@@ -16,6 +16,7 @@ class CustomerChangeKind(StrEnum):
     MERGED_FROM = "merged_from"
     SPLIT_OFF = "split_off"
     UNMERGED_FROM = "unmerged_from"
+    PROFILE_UPDATED = "profile_updated"
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,6 @@ class CustomerChange:
     identity: Identity | None = None
     other_customer_id: UUID | None = None
     evidence: str = ""
+    # A profile update: the fields it changed, and the display name after it.
+    updated_fields: tuple[str, ...] = ()
+    display_name: str = ""

@@ -68,6 +68,8 @@ class TimelineProjection(Projection[TimelineStore]):
             return [self._change(event, CustomerChangeKind.IDENTITY_LINKED)]
         if isinstance(event, Customer.IdentityUnlinked):
             return [self._change(event, CustomerChangeKind.IDENTITY_UNLINKED)]
+        if isinstance(event, Customer.ProfileUpdated):
+            return [self._change(event, CustomerChangeKind.PROFILE_UPDATED)]
         return []
 
     def _interaction(self, event: Interaction.Recorded) -> NewEntry:
@@ -111,6 +113,8 @@ class TimelineProjection(Projection[TimelineStore]):
             identity=getattr(event, "identity", None),
             other_customer_id=other,
             evidence=getattr(event, "evidence", ""),
+            updated_fields=tuple(getattr(event, "updated_fields", ())),
+            display_name=event.profile.display_name if hasattr(event, "profile") else "",
         )
         # One entry per event, so replaying the event can never add a second.
         entry_id = uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}")
