@@ -22,6 +22,14 @@ import sys, time, grpc
 channel = grpc.insecure_channel(sys.argv[1])
 grpc.channel_ready_future(channel).result(timeout=60)
 PY
+# CRM_DEMO_DATA: "empty" (default) loads fictional customers into an empty database,
+# "always" loads any that are missing, "off" never.
+case "${CRM_DEMO_DATA:-empty}" in
+    empty) $py -m services.crm demo-data --if-empty --address "$crm_address" ;;
+    always) $py -m services.crm demo-data --address "$crm_address" ;;
+    off) ;;
+    *) echo "CRM_DEMO_DATA must be empty, always or off" >&2; exit 2 ;;
+esac
 $py -m services.gateway &
 gateway=$!
 

@@ -1,4 +1,5 @@
-"""Command line: `python -m services.crm [serve | project | rebuild-projections | import FILE]`."""
+"""Command line: `python -m services.crm [serve | project | rebuild-projections | import FILE |
+demo-data]`."""
 
 from __future__ import annotations
 
@@ -16,14 +17,19 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "project", "rebuild-projections", "import"],
+        choices=["serve", "project", "rebuild-projections", "import", "demo-data"],
     )
     parser.add_argument("file", nargs="?", help="for import: a .jsonl or .csv file")
     parser.add_argument("--address", default="", help="for import: the service, HOST:PORT")
     parser.add_argument("--actor", default="service:import", help="for import: who imports")
+    parser.add_argument(
+        "--if-empty", action="store_true", help="for demo-data: only into an empty database"
+    )
     args = parser.parse_args(argv)
     if args.command == "import":
         return _import(args.file, args.address, args.actor)
+    if args.command == "demo-data":
+        return _demo_data(args.address, args.if_empty)
     try:
         settings = Settings.from_environ()
     except ConfigError as error:
@@ -88,6 +94,20 @@ def _import(file: str | None, address: str, actor: str) -> int:
     if summary.failed > 50:
         print(f"  … and {summary.failed - 50} more")
     return 1 if summary.failed else 0
+
+
+def _demo_data(address: str, if_empty: bool) -> int:
+    from services.crm.cli.demo_data import load_demo_data
+
+    settings = Settings.from_environ()
+    loaded = load_demo_data(
+        address or settings.listen_address, "agent:demo-agent", settings.caller_secret, if_empty
+    )
+    if loaded:
+        print(f"demo data: {loaded} fictional customers ready; search the console for 'Juniper'")
+    else:
+        print("demo data: the database already holds data; nothing added")
+    return 0
 
 
 if __name__ == "__main__":

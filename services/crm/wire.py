@@ -145,6 +145,8 @@ def customer_change_to_proto(change: CustomerChange) -> service_pb2.CustomerChan
         reason=change.reason,
         evidence=change.evidence,
         unlink_kind=enum_number(service_pb2.UnlinkKind, "UNLINK_KIND", change.unlink_kind),
+        updated_fields=change.updated_fields,
+        display_name=change.display_name,
     )
     if change.identity is not None:
         message.identity.CopyFrom(identity_to_proto(change.identity))

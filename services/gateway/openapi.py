@@ -16,6 +16,8 @@ _FLOATS = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
     "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?s$"},
+    # Comma-separated lowerCamelCase paths, e.g. "displayName,tags".
+    "google.protobuf.FieldMask": {"type": "string"},
     "google.protobuf.Any": {
         "type": "object",
         "properties": {"@type": {"type": "string"}},
@@ -58,7 +60,12 @@ def openapi_document(routes: list[Route], title: str, version: str) -> dict[str,
             "operationId": route.method.name,
             "summary": _words(route.method.name),
             "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": name.replace(".", "_"),
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
                 for name in path_fields
             ],
             "responses": {
@@ -98,7 +105,8 @@ def _openapi_path(template: str) -> tuple[str, list[str]]:
 
     def variable(match: re.Match[str]) -> str:
         fields.append(match.group(1))
-        return "{" + match.group(1) + "}"
+        # "{customer.name}" as "{customer_name}": clients fill templates with str.format.
+        return "{" + match.group(1).replace(".", "_") + "}"
 
     return re.sub(r"\{([a-z_][a-z0-9_.]*)(?:=[^}]*)?\}", variable, template), fields
 
@@ -118,7 +126,8 @@ def _query_parameters(message: Descriptor, exclude: list[str]) -> list[dict[str,
 
 
 def _query(name: str, field: FieldDescriptor) -> dict[str, Any]:
-    schema = _scalar_schema(field)
+    message = field.message_type
+    schema = _WELL_KNOWN[message.full_name] if message is not None else _scalar_schema(field)
     if field.is_repeated:
         return {"name": name, "in": "query", "schema": {"type": "array", "items": schema}}
     return {"name": name, "in": "query", "schema": schema}

@@ -93,7 +93,11 @@ def _put(
 
 
 # Well-known types written as strings in the JSON mapping.
-_SCALAR_LIKE = {"google.protobuf.Timestamp", "google.protobuf.Duration"}
+_SCALAR_LIKE = {
+    "google.protobuf.Timestamp",
+    "google.protobuf.Duration",
+    "google.protobuf.FieldMask",
+}
 
 
 def _scalar(field: FieldDescriptor, value: str, path: str) -> Any:

@@ -200,3 +200,41 @@ def test_a_refused_token_returns_the_agent_to_the_sign_in_form(
     expect(page.get_by_role("alert")).to_have_text(re.compile("Sign in again"))
     expect(page.get_by_label("Agent token")).to_be_focused()
     expect(page).to_have_url(re.compile(f"#customer={customer}$"))
+
+
+def test_an_agent_names_a_customer_first_seen_by_email_and_the_timeline_says_who_and_why(
+    gateway: Gateway, page: Page
+) -> None:
+    email = random_refs.email()
+    recorded = gateway.call(
+        "POST",
+        "/v1/interactions:record",
+        {
+            "identity": {"email": email},
+            "interaction": {
+                "channel": "CHANNEL_EMAIL",
+                "direction": "DIRECTION_INBOUND",
+                "summary": "Where is my order?",
+            },
+        },
+    )
+    customer = recorded["interaction"]["customer"]
+    gateway.call("GET", f"/v1/{customer}/timeline?minPosition={recorded['commitPosition']}")
+    token = issue_token("alice", Role.AGENT, SECRET)
+
+    page.goto(f"{gateway.url}/console/#token={token}&customer={customer}")
+    expect(page.get_by_role("heading", name=email)).to_be_visible()
+    page.get_by_role("button", name="Set name").click()
+    page.get_by_label("Customer's name").fill("Ada Lovelace")
+    page.get_by_label("Why the change").fill("She spelled it out on the call")
+    page.get_by_role("button", name="Save name").click()
+
+    expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
+    timeline = page.get_by_role("list", name="Timeline, newest first")
+    change = timeline.locator("li.change").first
+    expect(change.locator(".entry-title")).to_have_text("Name set to “Ada Lovelace”")
+    expect(change.locator(".entry-details")).to_have_text("Reason: She spelled it out on the call")
+    expect(change.locator(".entry-meta")).to_have_text("By agent:alice")
+    expect(page.get_by_role("button", name="Correct name")).to_be_visible()
+    search(page, "ada love")
+    expect(page.get_by_role("list", name="Search results")).to_have_text(re.compile("Ada Lovelace"))

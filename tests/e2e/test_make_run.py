@@ -70,6 +70,66 @@ def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Pa
     assert not _listening(gateway_port)
 
 
+def test_make_run_shows_demo_customers_and_the_readme_hint_finds_ada_once_named(
+    tmp_path: Path,
+) -> None:
+    gateway_port, crm_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "CRM_DATABASE_URL": f"sqlite:///{tmp_path}/crm.sqlite3",
+        "CRM_LISTEN_ADDRESS": f"127.0.0.1:{crm_port}",
+        "CRM_GATEWAY_PORT": str(gateway_port),
+    }
+    process = subprocess.Popen(
+        ["scripts/run-dev.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    try:
+        demo = _wait_for(lines, re.compile(r"^(demo data: .*)$"))
+        token = _wait_for(lines, re.compile(r"Agent console\s+\S+#token=(\S+)"))
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30) as client:
+            juniper = client.get("/v1/customers:search?name=juniper", headers=headers).json()
+            for summary in ("Where is my order?", "Called back", "Thanks!"):
+                recorded = record_by_email(client, headers, "ada@example.com", summary)
+            nameless = client.get("/v1/customers:search?name=ada", headers=headers)
+            customer = recorded["interaction"]["customer"]
+            named = client.patch(
+                f"/v1/{customer}?updateMask=displayName&reason=told%20us%20on%20the%20phone",
+                headers=headers,
+                json={"displayName": "Ada Lovelace"},
+            )
+            position = named.json()["commitPosition"]
+            found = client.get(
+                f"/v1/customers:search?name=ada&minPosition={position}", headers=headers
+            )
+            newest = client.get(f"/v1/{customer}/timeline", headers=headers).json()["entries"][0]
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(30)
+
+    assert demo.startswith("demo data: 5 fictional customers")
+    assert [c["displayName"] for c in juniper["customers"]] == ["Juniper Testwell"]
+    assert nameless.json() == {}
+    assert named.status_code == 200, named.text
+    assert named.json()["customer"]["displayName"] == "Ada Lovelace"
+    assert [c["name"] for c in found.json()["customers"]] == [customer]
+    assert newest["customerChange"] == {
+        "kind": "CUSTOMER_CHANGE_KIND_PROFILE_UPDATED",
+        "actor": "agent:dev-agent",
+        "reason": "told us on the phone",
+        "updatedFields": ["display_name"],
+        "displayName": "Ada Lovelace",
+    }
+
+
 def _wait_for(lines: queue.Queue[str], pattern: re.Pattern[str], timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     seen = []

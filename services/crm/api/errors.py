@@ -17,6 +17,7 @@ from services.crm.application.results import (
     ServiceStoppingError,
 )
 from services.crm.domain import errors
+from services.crm.domain.profile import EtagMismatchError
 
 ERROR_DOMAIN = "crm.customer-history"
 REQUEST_ID_HEADER = "x-request-id"
@@ -57,6 +58,7 @@ _CODES: list[tuple[type[errors.CrmError], int]] = [
     (ProjectionLaggingError, code_pb2.UNAVAILABLE),
     (ServiceStoppingError, code_pb2.UNAVAILABLE),
     (ConcurrentUpdateError, code_pb2.ABORTED),
+    (EtagMismatchError, code_pb2.ABORTED),
     (TooManyWatchersError, code_pb2.RESOURCE_EXHAUSTED),
     (DatabaseUnavailableError, code_pb2.UNAVAILABLE),
     (DeadlinePassedError, code_pb2.DEADLINE_EXCEEDED),

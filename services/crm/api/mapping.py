@@ -10,6 +10,7 @@ from uuid import UUID
 from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
 from crm.v1 import customer_history_service_pb2 as service_pb2
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.crm.application import CustomerView, TimelineEntry
@@ -26,10 +27,10 @@ from services.crm.domain.channels import (
     SocialDetails,
     SocialVisibility,
 )
-from services.crm.domain.errors import CrmError, InvalidInputError, Violations
+from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity, IdentityKind, warning_of
 from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, check_content
-from services.crm.domain.profile import CustomerProfile
+from services.crm.domain.profile import CustomerProfile, fields_to_update, name_and_address
 from services.crm.projections.directory_store import DirectoryEntry
 from services.crm.wire import (
     customer_name,
@@ -72,7 +73,7 @@ def enum_value(enum_type: Any, prefix: str, number: int, target: type[E], field:
 def identity_from_proto(message: identity_pb2.Identity, phone_region: str) -> Identity:
     kind = message.WhichOneof("kind")
     if kind == "email":
-        return Identity.email(message.email)
+        return Identity.email(name_and_address(message.email)[1])
     if kind == "phone":
         return Identity.phone(message.phone, phone_region)
     if kind == "social":
@@ -94,6 +95,11 @@ def identity_warnings(identity: Identity | None, field: str) -> list[service_pb2
             code=warning.code, field=f"{field}.{identity.kind}", description=warning.description
         )
     ]
+def sender_name(request: service_pb2.RecordInteractionRequest) -> str:
+    """The name an email identity came with, which a customer it creates takes."""
+    if request.WhichOneof("target") != "identity" or request.identity.WhichOneof("kind") != "email":
+        return ""
+    return name_and_address(request.identity.email)[0]
 
 
 def timestamp_to_datetime(stamp: Timestamp, field: str) -> datetime:
@@ -251,7 +257,23 @@ def customer_to_proto(view: CustomerView) -> customer_pb2.Customer:
         create_time=timestamp(customer.created_on),
         update_time=timestamp(customer.modified_on),
         merged_from=[customer_name(merged) for merged in view.merged_from],
+        etag=customer.etag,
     )
+
+
+def profile_update_from_proto(
+    message: customer_pb2.Customer, mask: FieldMask
+) -> tuple[tuple[str, ...], CustomerProfile]:
+    """The fields to change and their new values; fields outside the mask are not
+    read, so they are neither validated nor changed."""
+    populated = [field.name for field, _ in message.ListFields()]
+    fields = fields_to_update(list(mask.paths), populated)
+    chosen = customer_pb2.Customer()
+    FieldMask(paths=fields).MergeMessage(
+        message, chosen, replace_message_field=True, replace_repeated_field=True
+    )
+    with field_prefix("customer"):
+        return fields, profile_from_proto(chosen)
 
 
 def timeline_entry_to_proto(entry: TimelineEntry) -> service_pb2.TimelineEntry:

@@ -70,6 +70,7 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
                 cause,
                 request.request_id,
                 time_given=request.interaction.HasField("occurred_time"),
+                display_name=mapping.sender_name(request),
             )
         return pb.RecordInteractionResponse(
             interaction=wire.interaction_to_proto(result.interaction),
@@ -111,6 +112,27 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         return pb.GetCustomerResponse(
             customer=mapping.customer_to_proto(view),
             redirected_from=wire.customer_name(redirected) if redirected else "",
+        )
+
+    def UpdateCustomer(
+        self, request: pb.UpdateCustomerRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateCustomerResponse:
+        cause = cause_of(context, reason=request.reason)
+        problems = Violations()
+        with problems.collect():
+            customer_id = mapping.customer_id(request.customer.name, "customer.name")
+        with problems.collect():
+            fields, profile = mapping.profile_update_from_proto(
+                request.customer, request.update_mask
+            )
+        with problems.collect():
+            _check_request_id(request.request_id)
+        problems.raise_if_any()
+        result = self.app.update_customer(
+            customer_id, profile, fields, request.customer.etag, cause, request.request_id
+        )
+        return pb.UpdateCustomerResponse(
+            customer=mapping.customer_to_proto(result.customer), commit_position=result.position
         )
 
     def LinkIdentity(

@@ -31,7 +31,7 @@ from services.crm.domain.interaction import (
     InteractionContent,
     interaction_key,
 )
-from services.crm.domain.profile import CustomerProfile
+from services.crm.domain.profile import CustomerProfile, first_seen_profile
 from services.crm.transcoder import fingerprint, plain
 
 
@@ -44,9 +44,11 @@ class RecordingUseCases(CustomerHistoryBase):
         request_id: str,
         *,
         time_given: bool = True,
+        display_name: str = "",
     ) -> RecordedResult:
         """Record an interaction once. time_given=False says occurred_at is the default
-        "now", which a retry of the same request will not repeat exactly."""
+        "now", which a retry of the same request will not repeat exactly; display_name
+        names a customer this creates."""
         content.check_not_in_future(self.clock())
         key = interaction_key(
             content.channel, content.idempotency_external_id, cause.actor, request_id
@@ -64,7 +66,7 @@ class RecordingUseCases(CustomerHistoryBase):
                     earlier.customer_created,
                     already_recorded=True,
                 )
-            customer_id, created = self._resolve_customer(target, cause)
+            customer_id, created = self._resolve_customer(target, cause, display_name)
             interaction = Interaction(
                 idempotency_key=key,
                 customer_id=customer_id,
@@ -123,7 +125,7 @@ class RecordingUseCases(CustomerHistoryBase):
         return earlier
 
     def _resolve_customer(
-        self, target: UUID | Identity, cause: Cause
+        self, target: UUID | Identity, cause: Cause, display_name: str = ""
     ) -> tuple[UUID, list[Customer | IdentityIndex]]:
         if isinstance(target, UUID):
             return self._root(self.get_customer(target)).id, []
@@ -132,7 +134,7 @@ class RecordingUseCases(CustomerHistoryBase):
             # The holder itself, merged or not: the interaction belongs with its identity.
             return claim.customer_id, []
         customer = Customer.register(
-            f"random:{uuid4()}", CustomerProfile(), (target,), fingerprint(), cause
+            f"random:{uuid4()}", first_seen_profile(display_name), (target,), fingerprint(), cause
         )
         if claim is None:
             claim = IdentityIndex(identity=target, customer_id=customer.id, cause=cause)

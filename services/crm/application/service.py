@@ -10,6 +10,7 @@ from services.crm.application.auditing import AuditUseCases
 from services.crm.application.identities import IdentityUseCases
 from services.crm.application.importing import ImportUseCases
 from services.crm.application.notes import NoteUseCases
+from services.crm.application.profiles import ProfileUseCases
 from services.crm.application.reading import ReadingUseCases
 from services.crm.application.recording import RecordingUseCases
 from services.crm.application.watching import WatchingUseCases
@@ -22,6 +23,7 @@ class CustomerHistory(
     RecordingUseCases,
     IdentityUseCases,
     NoteUseCases,
+    ProfileUseCases,
     ReadingUseCases,
     WatchingUseCases,
 ):

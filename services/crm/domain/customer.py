@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from hashlib import sha256
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -193,3 +195,30 @@ class Customer(Aggregate):
 
     def holds(self, identity: Identity) -> bool:
         return identity in self.identities
+
+    class ProfileUpdated(Aggregate.Event):
+        profile: CustomerProfile
+        updated_fields: tuple[str, ...]
+        cause: Cause
+
+    def update_profile(self, given: CustomerProfile, fields: tuple[str, ...], cause: Cause) -> None:
+        """Take the named fields from given; fields whose value is unchanged are left
+        out, and an update that changes nothing records nothing."""
+        self.check_not_merged()
+        changed = tuple(
+            name for name in fields if getattr(given, name) != getattr(self.profile, name)
+        )
+        if changed:
+            values = {name: getattr(given, name) for name in changed}
+            self._profile_updated(replace(self.profile, **values), changed, cause)
+
+    @event(ProfileUpdated)
+    def _profile_updated(
+        self, profile: CustomerProfile, updated_fields: tuple[str, ...], cause: Cause
+    ) -> None:
+        self.profile = profile
+
+    @property
+    def etag(self) -> str:
+        """Changes with every event of the customer (AIP-154); opaque to clients."""
+        return sha256(f"{self.id}/{self.version}".encode()).hexdigest()[:16]

@@ -17,6 +17,7 @@ class CustomerChangeKind(StrEnum):
     MERGED_FROM = "merged_from"
     SPLIT_OFF = "split_off"
     UNMERGED_FROM = "unmerged_from"
+    PROFILE_UPDATED = "profile_updated"
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,6 @@ class CustomerChange:
     # How an identity was unlinked; None on other changes and on entries stored
     # before unlinks had a kind (all of them corrections).
     unlink_kind: UnlinkKind | None = None
+    # A profile update: the fields it changed, and the display name after it.
+    updated_fields: tuple[str, ...] = ()
+    display_name: str = ""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from email_validator import EmailNotValidError, validate_email
+
 from services.crm.domain.channels import Channel
-from services.crm.domain.errors import Violations
+from services.crm.domain.errors import CrmError, InvalidInputError, Violations
 from services.crm.domain.tags import check_tags
 from services.crm.domain.visible import says_something
 
@@ -83,3 +86,70 @@ class CustomerProfile:
             )
         check_tags(problems, self.tags)
         problems.raise_if_any()
+
+
+# What UpdateCustomer may change; the other fields of a customer are who they are
+# (name, identities) or output only.
+UPDATABLE_FIELDS = ("display_name", "language_code", "preferred_channel", "attributes", "tags")
+_FIXED_FIELDS = frozenset(
+    {"name", "identities", "create_time", "update_time", "merged_from", "etag"}
+)
+
+
+def fields_to_update(mask: Sequence[str], populated: Sequence[str]) -> tuple[str, ...]:
+    """The profile fields an update changes: those the mask names ("*" for all), or,
+    with no mask, the updatable fields the request populated (AIP-134)."""
+    if not mask:
+        chosen = tuple(name for name in UPDATABLE_FIELDS if name in populated)
+        if not chosen:
+            raise InvalidInputError.single(
+                "update_mask", "NOTHING_TO_UPDATE", "name the fields to change, or set them"
+            )
+        return chosen
+    problems = Violations()
+    named: list[str] = []
+    for index, path in enumerate(mask):
+        where = f"update_mask.paths[{index}]"
+        if path == "*":
+            named.extend(UPDATABLE_FIELDS)
+        elif path in UPDATABLE_FIELDS:
+            named.append(path)
+        elif path in _FIXED_FIELDS:
+            problems.add(where, "FIELD_NOT_UPDATABLE", f"{path} cannot be changed by an update")
+        else:
+            problems.add(where, "UNKNOWN_FIELD", "not a field of Customer")
+    problems.raise_if_any()
+    return tuple(dict.fromkeys(named))
+
+
+class EtagMismatchError(CrmError):
+    """The customer changed since the caller read it (AIP-154): read it again."""
+
+    reason = "ETAG_MISMATCH"
+
+    def __init__(self, customer_id: str, current: str) -> None:
+        super().__init__(
+            f"customer {customer_id} changed since this etag was read; get it again",
+            {"customer": f"customers/{customer_id}", "current_etag": current},
+        )
+
+
+def name_and_address(raw: str) -> tuple[str, str]:
+    """'"Ada Lovelace" <ada@example.com>' -> ("Ada Lovelace", "ada@example.com"): the
+    name a mail client shows, and the address, which alone is the identity."""
+    if "<" not in raw:
+        return "", raw
+    try:
+        found = validate_email(raw.strip(), allow_display_name=True, check_deliverability=False)
+    except EmailNotValidError:
+        return "", raw  # The identity check then says what is wrong with it.
+    return (found.display_name or "").strip(), found.original
+
+
+def first_seen_profile(display_name: str) -> CustomerProfile:
+    """A new customer's profile from the name their first message came with; a name
+    that would not pass as a display name is dropped rather than losing the message."""
+    try:
+        return CustomerProfile(display_name=display_name)
+    except InvalidInputError:
+        return CustomerProfile()

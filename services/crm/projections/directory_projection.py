@@ -17,6 +17,7 @@ from services.crm.domain.profile import CustomerProfile
 from services.crm.projections.directory_store import (
     CustomerListed,
     CustomerMerged,
+    CustomerRenamed,
     DirectoryChange,
     DirectoryStore,
     IdentityHeld,
@@ -36,16 +37,11 @@ class DirectoryProjection(Projection[DirectoryStore]):
 
     def changes(self, event: Any) -> list[DirectoryChange]:
         if isinstance(event, Customer.Registered):
-            profile = event.profile
-            return [
-                CustomerListed(
-                    customer_id=event.originator_id,
-                    display_name=profile.display_name,
-                    sort_name=sort_name(profile.display_name),
-                    tokens=tuple(name_tokens(profile.display_name)),
-                    mentions=tuple(_mentions(profile)),
-                )
-            ]
+            return [_listing(event.originator_id, event.profile)]
+        if isinstance(event, Customer.ProfileUpdated):
+            if {"display_name", "attributes"}.isdisjoint(event.updated_fields):
+                return []
+            return [CustomerRenamed(_listing(event.originator_id, event.profile))]
         if isinstance(event, IdentityIndex.Claimed):
             return [_held(event.originator_id, event.identity, event.customer_id)]
         if isinstance(event, IdentityIndex.Reclaimed):
@@ -57,6 +53,16 @@ class DirectoryProjection(Projection[DirectoryStore]):
         if isinstance(event, Customer.Unmerged):
             return [CustomerMerged(event.originator_id, None, event.former_target_id)]
         return []
+
+
+def _listing(customer_id: Any, profile: CustomerProfile) -> CustomerListed:
+    return CustomerListed(
+        customer_id=customer_id,
+        display_name=profile.display_name,
+        sort_name=sort_name(profile.display_name),
+        tokens=tuple(name_tokens(profile.display_name)),
+        mentions=tuple(_mentions(profile)),
+    )
 
 
 def _held(identity_id: Any, identity: Identity, customer_id: Any) -> IdentityHeld:

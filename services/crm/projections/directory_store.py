@@ -45,7 +45,14 @@ class CustomerMerged:
     split_from: UUID | None = None
 
 
-DirectoryChange = CustomerListed | IdentityHeld | CustomerMerged
+@dataclass(frozen=True)
+class CustomerRenamed:
+    """A listed customer's name or attributes changed: the listing replaces the old."""
+
+    listing: CustomerListed
+
+
+DirectoryChange = CustomerListed | IdentityHeld | CustomerMerged | CustomerRenamed
 
 
 @dataclass(frozen=True)

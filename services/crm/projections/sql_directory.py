@@ -11,6 +11,7 @@ from eventsourcing.persistence import Tracking
 from services.crm.projections.directory_store import (
     CustomerListed,
     CustomerMerged,
+    CustomerRenamed,
     DirectoryChange,
     DirectoryEntry,
     IdentityHeld,
@@ -64,6 +65,8 @@ class SqlDirectory(SqlReadModel):
                 self._hold(cursor, change)
             elif isinstance(change, CustomerMerged):
                 self._merge(cursor, change)
+            elif isinstance(change, CustomerRenamed):
+                self._rename(cursor, change.listing)
 
     def search_by_name(
         self, tokens: Sequence[str], limit: int, after: NameCursor | None
@@ -177,6 +180,16 @@ class SqlDirectory(SqlReadModel):
                 ),
                 mentions,
             )
+
+    def _rename(self, cursor: Any, listing: CustomerListed) -> None:
+        customer = self._db_id(listing.customer_id)
+        cursor.execute(
+            self._q("UPDATE {customers} SET display_name = ?, sort_name = ? WHERE customer_id = ?"),
+            (listing.display_name, listing.sort_name, customer),
+        )
+        for table in ("{tokens}", "{mentions}"):
+            cursor.execute(self._q(f"DELETE FROM {table} WHERE customer_id = ?"), (customer,))
+        self._list(cursor, [listing])
 
     def _hold(self, cursor: Any, held: IdentityHeld) -> None:
         holder = None if held.customer_id is None else self._db_id(held.customer_id)

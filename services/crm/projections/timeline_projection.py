@@ -72,6 +72,8 @@ class TimelineProjection(Projection[TimelineStore]):
         if isinstance(event, Customer.IdentityUnlinked):
             unlinked = UnlinkKind(event.kind)
             return [self._change(event, CustomerChangeKind.IDENTITY_UNLINKED, unlinked=unlinked)]
+        if isinstance(event, Customer.ProfileUpdated):
+            return [self._change(event, CustomerChangeKind.PROFILE_UPDATED)]
         return []
 
     def _interaction(self, event: Interaction.Recorded) -> NewEntry:
@@ -122,6 +124,8 @@ class TimelineProjection(Projection[TimelineStore]):
             other_customer_id=other,
             evidence=getattr(event, "evidence", ""),
             unlink_kind=unlinked,
+            updated_fields=tuple(getattr(event, "updated_fields", ())),
+            display_name=event.profile.display_name if hasattr(event, "profile") else "",
         )
         # One entry per event, so replaying the event can never add a second.
         entry_id = uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}")

@@ -1,4 +1,4 @@
-// The agent console: sign in, find a customer, read and follow their timeline, add notes.
+// The agent console: sign in, find a customer, read and follow their timeline, add notes, set their name.
 // API data only ever reaches the page through textContent and attributes, never as HTML.
 import { onSessionEnded } from "./api.js";
 import { hashParams, signIn, signOut, start } from "./auth.js";
@@ -6,6 +6,7 @@ import { openCustomer } from "./customer.js";
 import { $ } from "./dom.js";
 import { buildFilters } from "./filters.js";
 import { addNote } from "./notes.js";
+import { closeRename, openRename, saveName } from "./profile.js";
 import { search, searchMore } from "./search.js";
 import { state } from "./state.js";
 import { onCustomerMoved } from "./timeline.js";
@@ -28,6 +29,9 @@ $("search-form").addEventListener("submit", (event) => {
 });
 $("more-results").addEventListener("click", searchMore);
 $("note-form").addEventListener("submit", addNote);
+$("rename-open").addEventListener("click", openRename);
+$("rename-cancel").addEventListener("click", closeRename);
+$("rename-form").addEventListener("submit", saveName);
 window.addEventListener("hashchange", () => {
   const customer = hashParams().get("customer");
   if (state.token && customer && customer !== state.customer) openCustomer(customer);

@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { $, el, setStatus } from "./dom.js";
 import { customerTitle, identityText } from "./labels.js";
+import { showProfile } from "./profile.js";
 import { state } from "./state.js";
 import { clearTimeline, loadTimeline } from "./timeline.js";
 
@@ -53,6 +54,7 @@ function showCustomerHead(customer, redirectedFrom) {
     markCurrentResult();
   }
   $("customer-title").textContent = customerTitle(customer);
+  showProfile(customer);
   const identities = (customer.identities || []).map((identity) => el("li", {}, identityText(identity)));
   const merged = (customer.mergedFrom || []).length;
   if (merged) identities.push(el("li", { class: "merged" }, `Includes ${merged} merged record${merged === 1 ? "" : "s"}`));

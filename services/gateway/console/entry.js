@@ -138,6 +138,7 @@ function changeParts(change) {
     CUSTOMER_CHANGE_KIND_MERGED_FROM: `Merged in ${other}`,
     CUSTOMER_CHANGE_KIND_SPLIT_OFF: `Split off ${other} again`,
     CUSTOMER_CHANGE_KIND_UNMERGED_FROM: `Split off again from ${other}`,
+    CUSTOMER_CHANGE_KIND_PROFILE_UPDATED: profileTitle(change),
   };
   const facts = [change.reason && `Reason: ${change.reason}`, change.evidence && `Evidence: ${change.evidence}`];
   return {
@@ -149,4 +150,11 @@ function changeParts(change) {
     body: [facts.some(Boolean) ? el("p", { class: "entry-details" }, facts.filter(Boolean).join(" · ")) : null],
     meta: `By ${change.actor || "unknown"}`,
   };
+}
+
+function profileTitle(change) {
+  const fields = change.updatedFields || [];
+  const others = fields.filter((field) => field !== "display_name").map((field) => field.replaceAll("_", " "));
+  const named = fields.includes("display_name") ? [change.displayName ? `Name set to “${change.displayName}”` : "Name removed"] : [];
+  return [...named, ...(others.length ? [`Profile updated: ${others.join(", ")}`] : [])].join(" · ") || "Profile updated";
 }

@@ -25,7 +25,7 @@ export async function addNote(event) {
     noteRequest = null;
     $("note-text").value = "";
     $("note-status").textContent = state.channels.size ? "Note added; the channel filter hides it." : "Note added.";
-    if (customer === state.customer) await showWritesUpTo(answer.commitPosition);
+    if (customer === state.customer) await showWritesUpTo(answer.commitPosition, $("note-status"), "Note added");
   } catch (error) {
     $("note-status").textContent = "";
     const fields = error.fieldViolations ? error.fieldViolations.map((v) => v.description || v.field) : [];
@@ -42,7 +42,7 @@ function showNoteErrors(messages) {
   $("note-text").focus();
 }
 
-async function showWritesUpTo(position) {
+export async function showWritesUpTo(position, status, done) {
   // The live stream usually brings the note first; this read makes sure it is there, once.
   const view = state.view;
   try {
@@ -51,6 +51,6 @@ async function showWritesUpTo(position) {
     (page.entries || []).forEach((entry) => insertEntry(entry, true));
     showTimelineEnd();
   } catch (error) {
-    if (view === state.view) $("note-status").textContent = `Note added; the timeline could not refresh: ${error.message}`;
+    if (view === state.view) status.textContent = `${done}; the timeline could not refresh: ${error.message}`;
   }
 }
