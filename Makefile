@@ -10,7 +10,7 @@ GOOGLEAPIS = $(shell $(PY) -c "import google.api.annotations_pb2 as m, os; print
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
 
-.PHONY: run test lint proto bench rebuild-projections clean
+.PHONY: run test lint proto bench mutation rebuild-projections clean
 
 run: $(INSTALLED) $(GENERATED)
 	scripts/run-dev.sh
@@ -31,6 +31,10 @@ proto: $(GENERATED)
 # BENCH_QUICK=1 for a reduced run; BENCH_DATABASE_URL names the PostgreSQL to use.
 bench: $(INSTALLED) $(GENERATED)
 	$(PY) -m bench
+
+# One small fault at a time in the rule modules; MUTATION_ARGS="--max-per-module 40".
+mutation: $(INSTALLED) $(GENERATED)
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 
 rebuild-projections: $(INSTALLED) $(GENERATED)
 	$(PY) -m services.crm rebuild-projections
