@@ -54,7 +54,7 @@ EXPECTED: list[tuple[CrmError, str, grpc.StatusCode, int]] = [
     (ProjectionLaggingError(5, 3), "PROJECTION_LAGGING", C.UNAVAILABLE, 503),
     (ServiceStoppingError(), "SERVICE_STOPPING", C.UNAVAILABLE, 503),
     (ConcurrentUpdateError(), "CONCURRENT_UPDATE", C.ABORTED, 409),
-    (TooManyWatchersError(64), "TOO_MANY_WATCHERS", C.RESOURCE_EXHAUSTED, 429),
+    (TooManyWatchersError(64, "caller"), "TOO_MANY_WATCHERS", C.RESOURCE_EXHAUSTED, 429),
     (
         CallerUnauthenticatedError("ACTOR_REQUIRED", "m"),
         "ACTOR_REQUIRED",

@@ -95,6 +95,8 @@ def identity_warnings(identity: Identity | None, field: str) -> list[service_pb2
             code=warning.code, field=f"{field}.{identity.kind}", description=warning.description
         )
     ]
+
+
 def sender_name(request: service_pb2.RecordInteractionRequest) -> str:
     """The name an email identity came with, which a customer it creates takes."""
     if request.WhichOneof("target") != "identity" or request.identity.WhichOneof("kind") != "email":
