@@ -149,6 +149,7 @@ def test_an_event_that_cannot_be_applied_is_parked_and_later_events_apply(
         ("timeline", broken_position),
     ]
     assert all(line["originator_id"] == str(broken) for line in parking_lines)
+    assert all(line["raised_at"] for line in parking_lines), "where to look, for the operator"
     everything_logged = "".join(
         r.getMessage() + json.dumps(r.__dict__.get("fields"), default=str) + (r.exc_text or "")
         for r in caplog.records
