@@ -132,6 +132,8 @@ class ProjectionSupervisor:
 
 @dataclass(frozen=True)
 class Rebuilt:
+    """What a rebuild did, for its log line."""
+
     read_model: str
     replayed: int
     parked: int
