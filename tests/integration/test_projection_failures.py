@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
+from psycopg import sql
 
 from services.crm.application import CustomerHistory
 from services.crm.domain.identity import Identity
@@ -37,16 +41,19 @@ StartProjections = Callable[..., list[ProjectionSupervisor]]
 
 @pytest.fixture
 def start_projections(env: dict[str, str], app: CustomerHistory) -> Iterator[StartProjections]:
-    """Starts supervisors (by default one per read model); stop() them to rebuild."""
+    """Starts supervisors, one per read model unless one is named; stop() them to rebuild."""
     started: list[ProjectionSupervisor] = []
     app.timeline.max_tracking_id(app.name)
     app.directory.max_tracking_id(app.name)
 
-    def start(**kwargs: Any) -> list[ProjectionSupervisor]:
+    def start(
+        env_overrides: dict[str, str] | None = None, **kwargs: Any
+    ) -> list[ProjectionSupervisor]:
+        settings = {**env, **(env_overrides or {})}
         supervisors = (
-            [ProjectionSupervisor(env, restart_delay=0.05, **kwargs)]
+            [ProjectionSupervisor(settings, restart_delay=0.05, **kwargs)]
             if kwargs
-            else [ProjectionSupervisor(env, model, restart_delay=0.05) for model in READ_MODELS]
+            else [ProjectionSupervisor(settings, m, restart_delay=0.05) for m in READ_MODELS]
         )
         for supervisor in supervisors:
             supervisor.start()
@@ -142,6 +149,7 @@ def test_an_event_that_cannot_be_applied_is_parked_and_later_events_apply(
         ("timeline", broken_position),
     ]
     assert all(line["originator_id"] == str(broken) for line in parking_lines)
+    assert all(line["raised_at"] for line in parking_lines), "where to look, for the operator"
     everything_logged = "".join(
         r.getMessage() + json.dumps(r.__dict__.get("fields"), default=str) + (r.exc_text or "")
         for r in caplog.records
@@ -181,6 +189,65 @@ class _DirectoryDuringAnOutage(DirectoryProjection):
         return super().changes(event)
 
 
+@contextmanager
+def directory_writes_refused(env: dict[str, str], database_url: str) -> Iterator[None]:
+    """SQLite locked by another writer; PostgreSQL failing inserts into the directory's
+    customers with a serialization failure, as a conflicting transaction would."""
+    if not on_postgres(env):
+        locker = sqlite3.connect(env["SQLITE_DBNAME"], isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            locker.rollback()
+            locker.close()
+        return
+    schema = sql.Identifier(env["POSTGRES_SCHEMA"])
+    with psycopg.connect(database_url.partition("?")[0], autocommit=True) as connection:
+        connection.execute(
+            sql.SQL(
+                "CREATE FUNCTION {}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'could not serialize access' USING ERRCODE = "
+                "'serialization_failure'; END $$"
+            ).format(schema)
+        )
+        connection.execute(
+            sql.SQL(
+                "CREATE TRIGGER refuse BEFORE INSERT ON {}.directory_customers "
+                "FOR EACH ROW EXECUTE FUNCTION {}.refuse()"
+            ).format(schema, schema)
+        )
+        try:
+            yield
+        finally:
+            connection.execute(
+                sql.SQL("DROP TRIGGER refuse ON {}.directory_customers").format(schema)
+            )
+
+
+def wait_for_restarts(supervisor: ProjectionSupervisor, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while supervisor.restarts < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_locked_or_conflicting_database_is_retried_and_nothing_is_parked(
+    app: CustomerHistory,
+    env: dict[str, str],
+    database_url: str,
+    start_projections: StartProjections,
+) -> None:
+    customer = create(app, "Locked Lucy")
+    position = app.recorder.max_notification_id() or 0
+    with directory_writes_refused(env, database_url):
+        [supervisor] = start_projections({"SQLITE_LOCK_TIMEOUT": "1"}, read_model=DIRECTORY)
+        wait_for_restarts(supervisor, 2)
+
+    assert found(app, "lucy", position) == [(customer, "Locked Lucy")]
+    assert supervisor.restarts >= 2
+    assert app.directory.parked_events() == []
+
+
 def test_a_database_error_is_retried_until_it_clears_and_nothing_is_parked(
     app: CustomerHistory, start_projections: StartProjections
 ) -> None:
@@ -191,9 +258,7 @@ def test_a_database_error_is_retried_until_it_clears_and_nothing_is_parked(
     try:
         customer = create(app, "Outage Olga")
         position = app.recorder.max_notification_id() or 0
-        deadline = time.monotonic() + 30
-        while supervisor.restarts < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for_restarts(supervisor, 2)
     finally:
         _DirectoryDuringAnOutage.outage.clear()
 

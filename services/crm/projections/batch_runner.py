@@ -23,7 +23,12 @@ from typing import Any, Protocol
 from eventsourcing.persistence import Notification, Tracking
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.parked_events import ParkedEvent, error_class, is_transient
+from services.crm.projections.parked_events import (
+    ParkedEvent,
+    error_class,
+    error_frames,
+    is_transient,
+)
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -153,6 +158,7 @@ def _park(
                 "topic": parked.topic,
                 "originator_id": parked.originator_id,
                 "error_class": parked.error_class,
+                "raised_at": error_frames(error),
             }
         },
     )

@@ -1,6 +1,7 @@
 """Whether the read models keep up with the log, for health checks and metrics: a read
 model is stalled when it is behind the log and has not moved for a while, and any
-parked event waits for an operator (see README, "Events a read model cannot apply")."""
+parked event waits for an operator (README: "An event a read model cannot apply
+never stalls it")."""
 
 from __future__ import annotations
 

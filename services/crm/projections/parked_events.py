@@ -4,9 +4,11 @@ mean "try again" rather than "this event cannot be applied"."""
 from __future__ import annotations
 
 import sqlite3
+import traceback
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 from eventsourcing.persistence import (
@@ -83,3 +85,10 @@ def error_class(error: BaseException) -> str:
         names.append(f"{type(seen).__module__}.{type(seen).__qualname__}")
         seen = seen.__cause__
     return " from ".join(names)
+
+
+def error_frames(error: BaseException, limit: int = 6) -> list[str]:
+    """Where the error was raised, innermost last, as "file.py:line in function": the
+    place to look, without the message, which may quote personal data."""
+    frames = traceback.extract_tb(error.__traceback__)[-limit:]
+    return [f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in frames]

@@ -15,6 +15,7 @@ from services.crm.application import CustomerHistory
 from services.crm.projections.batch_runner import ChangeProjection, apply_or_park, follow_log
 from services.crm.projections.directory_projection import DirectoryProjection
 from services.crm.projections.directory_store import DirectoryStore
+from services.crm.projections.parked_events import error_class, error_frames
 from services.crm.projections.postgres_directory_store import PostgresDirectoryStore
 from services.crm.projections.postgres_timeline_store import PostgresTimelineStore
 from services.crm.projections.sqlite_directory_store import SQLiteDirectoryStore
@@ -106,11 +107,18 @@ class ProjectionSupervisor:
         while not self._stopping.is_set():
             try:
                 self._follow_log()
-            except Exception:
+            except Exception as error:
                 self.restarts += 1
-                logger.exception(
+                # Not the message or its chain: an error met while parking may quote data.
+                logger.error(
                     "projection failed; restarting",
-                    extra={"fields": {"projection": self.projection_class.name}},
+                    extra={
+                        "fields": {
+                            "projection": self.projection_class.name,
+                            "error_class": error_class(error),
+                            "raised_at": error_frames(error),
+                        }
+                    },
                 )
                 self._stopping.wait(self.restart_delay)
 
@@ -124,6 +132,8 @@ class ProjectionSupervisor:
 
 @dataclass(frozen=True)
 class Rebuilt:
+    """What a rebuild did, for its log line."""
+
     read_model: str
     replayed: int
     parked: int
