@@ -125,7 +125,9 @@ class TimelineProjection(Projection[TimelineStore]):
             evidence=getattr(event, "evidence", ""),
             unlink_kind=unlinked,
             updated_fields=tuple(getattr(event, "updated_fields", ())),
-            display_name=event.profile.display_name if hasattr(event, "profile") else "",
+            display_name=(
+                event.profile.display_name if isinstance(event, Customer.ProfileUpdated) else ""
+            ),
         )
         # One entry per event, so replaying the event can never add a second.
         entry_id = uuid5(NAMESPACE_OID, f"{event.originator_id}/{event.originator_version}")

@@ -6,13 +6,14 @@ import { openCustomer } from "./customer.js";
 import { $ } from "./dom.js";
 import { buildFilters } from "./filters.js";
 import { addNote } from "./notes.js";
-import { closeRename, openRename, saveName } from "./profile.js";
+import { closeRename, openRename, refreshProfile, saveName } from "./profile.js";
 import { search, searchMore } from "./search.js";
 import { state } from "./state.js";
-import { onCustomerMoved } from "./timeline.js";
+import { onCustomerMoved, onProfileChanged } from "./timeline.js";
 
 onSessionEnded(signOut);
 onCustomerMoved(() => openCustomer(state.customer, { focus: false }));
+onProfileChanged(refreshProfile);
 
 buildFilters();
 $("zone").textContent = `Times in ${Intl.DateTimeFormat().resolvedOptions().timeZone}`;

@@ -15,6 +15,20 @@ export function showProfile(customer) {
   closeRename();
 }
 
+// Another agent changed the profile: show it, unless this agent is editing it (a save then meets the etag check).
+export async function refreshProfile() {
+  if (!$("rename-form").hidden) return;
+  const customer = state.customer;
+  try {
+    const answer = await api(`/v1/${customer}`);
+    if (customer !== state.customer || !$("rename-form").hidden) return;
+    $("customer-title").textContent = customerTitle(answer.customer);
+    showProfile(answer.customer);
+  } catch {
+    // The heading stays as it was; the timeline entry already says what changed.
+  }
+}
+
 export function openRename() {
   $("rename-form").hidden = false;
   $("rename-open").setAttribute("aria-expanded", "true");

@@ -17,6 +17,12 @@ export function onCustomerMoved(handler) {
   customerMoved = handler;
 }
 
+let profileChanged = () => {};
+
+export function onProfileChanged(handler) {
+  profileChanged = handler;
+}
+
 const sentinelObserver = new IntersectionObserver(
   (observed) => {
     if (observed.some((entry) => entry.isIntersecting)) loadMore();
@@ -129,6 +135,7 @@ function onLiveEntry(view, entry) {
     customerMoved();
     return;
   }
+  if (change && change.kind === "CUSTOMER_CHANGE_KIND_PROFILE_UPDATED") profileChanged();
   if (!matchesFilter(entry)) return;
   const node = insertEntry(entry, true);
   if (node) {
