@@ -223,3 +223,36 @@ def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
     rebuild_timeline(env)
 
     assert [all_rows(app, customer) for customer in (ada, bo, cy)] == live
+
+
+def test_a_timeline_built_before_generations_gets_them_when_the_service_starts_again(
+    app: CustomerHistory, env: dict[str, str], projection: object
+) -> None:
+    from services.crm.projections.runner import (
+        READ_MODELS,
+        ProjectionSupervisor,
+        open_timeline_store,
+    )
+
+    phone = Identity.phone(random_refs.phone())
+    ada = call(app, phone, "Ada's call")
+    wait_caught_up(app)
+    assert isinstance(projection, ProjectionSupervisor)
+    projection.stop()
+    timeline_store: Any = app.timeline
+    with timeline_store.datastore.transaction(commit=True) as cursor:
+        # As the version before generations left it.
+        cursor.execute(timeline_store._q("ALTER TABLE {entries} DROP COLUMN via_generation"))
+        cursor.execute(timeline_store._q("ALTER TABLE {holders} DROP COLUMN generation"))
+        cursor.execute(timeline_store._q("DROP TABLE {released}"))
+    open_timeline_store(env).close()  # What the next start of the service does first.
+    restarted = ProjectionSupervisor(env, READ_MODELS[0], restart_delay=0.05)
+    restarted.start()
+    try:
+        app.unlink_identity(ada, phone, UnlinkKind.RELEASE, AGENT)
+        bo = call(app, phone, "Bo's call")
+
+        assert timeline(app, bo) == ["Bo's call"]
+        assert timeline(app, ada) == ["Ada's call"]
+    finally:
+        restarted.stop()
