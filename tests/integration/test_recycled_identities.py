@@ -197,10 +197,15 @@ def as_first_version(app: CustomerHistory, event: Any) -> StoredEvent:
     return dataclasses.replace(stored, state=json.dumps(state).encode())
 
 
-def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
+def test_the_read_models_rebuilt_after_releases_equal_the_live_ones(
     app: CustomerHistory, env: dict[str, str], projection: object
 ) -> None:
-    from services.crm.projections.runner import ProjectionSupervisor, rebuild_timeline
+    from services.crm.projections.runner import (
+        DIRECTORY,
+        ProjectionSupervisor,
+        rebuild,
+        rebuild_timeline,
+    )
 
     phone = Identity.phone(random_refs.phone())
     ada = call(app, phone, "Ada's call")
@@ -212,6 +217,9 @@ def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
     app.link_identity(bo, phone, AGENT)
     wait_caught_up(app)
     live = [all_rows(app, customer) for customer in (ada, bo, cy)]
+    found = app.search_by_identity(phone, 0, 5.0)
+    assert found is not None
+    assert found.customer_id == bo
     assert [timeline(app, customer) for customer in (ada, bo, cy)] == [
         ["Ada's call"],
         ["Bo's call", "Cy's call"],
@@ -221,8 +229,10 @@ def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
     projection.stop()
 
     rebuild_timeline(env)
+    rebuild(env, DIRECTORY)
 
     assert [all_rows(app, customer) for customer in (ada, bo, cy)] == live
+    assert app.search_by_identity(phone, 0, 5.0) == found
 
 
 def test_a_timeline_built_before_generations_gets_them_when_the_service_starts_again(
