@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,6 +16,7 @@ from eventsourcing.persistence import StoredEvent
 from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel
 from services.crm.domain.customer_change import CustomerChange
+from services.crm.domain.errors import CrmError
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import IdentityIndex, UnlinkKind
 from services.crm.domain.interaction import Interaction
@@ -266,3 +269,26 @@ def test_a_timeline_built_before_generations_gets_them_when_the_service_starts_a
         assert timeline(app, ada) == ["Ada's call"]
     finally:
         restarted.stop()
+
+
+def test_racing_unlinks_of_one_number_succeed_once_and_refuse_the_rest(
+    app: CustomerHistory,
+) -> None:
+    kinds = [UnlinkKind.RELEASE, UnlinkKind.CORRECTION, UnlinkKind.RELEASE]
+    start = threading.Barrier(len(kinds))
+
+    def race(customer: UUID, phone: Identity, kind: UnlinkKind) -> str:
+        start.wait()
+        try:
+            app.unlink_identity(customer, phone, kind, AGENT)
+        except CrmError as error:
+            return error.reason
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        for _ in range(5):
+            phone = Identity.phone(random_refs.phone())
+            ada = call(app, phone, "Ada's call")
+            answers = [f.result() for f in [pool.submit(race, ada, phone, k) for k in kinds]]
+            assert sorted(answers) == ["IDENTITY_NOT_LINKED", "IDENTITY_NOT_LINKED", "OK"]
+            assert app.view_customer(ada).identities == ()
