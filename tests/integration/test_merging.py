@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
@@ -227,3 +228,51 @@ def test_concurrent_unmerges_of_one_pair_succeed_once_and_refuse_the_rest(
     assert app.view_customer(writer).merged_from == ()
     assert (timeline(app, caller), timeline(app, writer)) == (["call"], ["email"])
     assert changes(app, writer).count(CustomerChangeKind.SPLIT_OFF) == rounds
+
+
+def test_racing_merges_and_unmerges_answer_cleanly_and_leave_consistent_pointers(
+    app: CustomerHistory,
+) -> None:
+    ids = [
+        app.record_interaction(
+            Identity.email(random_refs.email()), content(summary=name), AGENT, ""
+        ).interaction.customer_id
+        for name in ("a", "b", "c")
+    ]
+    a, b, c = ids
+    calls = [
+        lambda: app.merge_customers(a, b, "", AGENT),
+        lambda: app.merge_customers(a, c, "", AGENT),
+        lambda: app.unmerge_customer(a, AGENT),
+        lambda: app.merge_customers(b, c, "", AGENT),
+        lambda: app.unmerge_customer(b, AGENT),
+    ]
+    start = threading.Barrier(len(calls))
+
+    def race(call: Callable[[], object]) -> str:
+        start.wait()
+        try:
+            call()
+        except CrmError as error:
+            return error.reason
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        for _ in range(10):
+            answers = [f.result() for f in [pool.submit(race, call) for call in calls]]
+            assert set(answers) <= {
+                "OK",
+                "ALREADY_MERGED",
+                "NOT_MERGED",
+                "TARGET_MERGED_INTO_SOURCE",
+                "CONCURRENT_UPDATE",
+            }, answers
+
+    customers = {x: app.get_customer(x) for x in ids}
+    for x, customer in customers.items():
+        pointed_at_by = {y for y, other in customers.items() if other.merged_into == x}
+        assert set(customer.absorbed) == pointed_at_by
+    for name, x in zip("abc", ids, strict=True):
+        assert name in timeline(app, x)
+        root = app.view_customer(x).customer.id
+        assert timeline(app, x) == timeline(app, root)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,6 +16,7 @@ from eventsourcing.persistence import StoredEvent
 from services.crm.application import CustomerHistory
 from services.crm.domain.channels import Channel
 from services.crm.domain.customer_change import CustomerChange
+from services.crm.domain.errors import CrmError
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import IdentityIndex, UnlinkKind
 from services.crm.domain.interaction import Interaction
@@ -197,10 +200,15 @@ def as_first_version(app: CustomerHistory, event: Any) -> StoredEvent:
     return dataclasses.replace(stored, state=json.dumps(state).encode())
 
 
-def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
+def test_the_read_models_rebuilt_after_releases_equal_the_live_ones(
     app: CustomerHistory, env: dict[str, str], projection: object
 ) -> None:
-    from services.crm.projections.runner import ProjectionSupervisor, rebuild_timeline
+    from services.crm.projections.runner import (
+        DIRECTORY,
+        ProjectionSupervisor,
+        rebuild,
+        rebuild_timeline,
+    )
 
     phone = Identity.phone(random_refs.phone())
     ada = call(app, phone, "Ada's call")
@@ -212,6 +220,9 @@ def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
     app.link_identity(bo, phone, AGENT)
     wait_caught_up(app)
     live = [all_rows(app, customer) for customer in (ada, bo, cy)]
+    found = app.search_by_identity(phone, 0, 5.0)
+    assert found is not None
+    assert found.customer_id == bo
     assert [timeline(app, customer) for customer in (ada, bo, cy)] == [
         ["Ada's call"],
         ["Bo's call", "Cy's call"],
@@ -221,5 +232,63 @@ def test_the_timeline_rebuilt_after_releases_equals_the_live_one(
     projection.stop()
 
     rebuild_timeline(env)
+    rebuild(env, DIRECTORY)
 
     assert [all_rows(app, customer) for customer in (ada, bo, cy)] == live
+    assert app.search_by_identity(phone, 0, 5.0) == found
+
+
+def test_a_timeline_built_before_generations_gets_them_when_the_service_starts_again(
+    app: CustomerHistory, env: dict[str, str], projection: object
+) -> None:
+    from services.crm.projections.runner import (
+        READ_MODELS,
+        ProjectionSupervisor,
+        open_timeline_store,
+    )
+
+    phone = Identity.phone(random_refs.phone())
+    ada = call(app, phone, "Ada's call")
+    wait_caught_up(app)
+    assert isinstance(projection, ProjectionSupervisor)
+    projection.stop()
+    timeline_store: Any = app.timeline
+    with timeline_store.datastore.transaction(commit=True) as cursor:
+        # As the version before generations left it.
+        cursor.execute(timeline_store._q("ALTER TABLE {entries} DROP COLUMN via_generation"))
+        cursor.execute(timeline_store._q("ALTER TABLE {holders} DROP COLUMN generation"))
+        cursor.execute(timeline_store._q("DROP TABLE {released}"))
+    open_timeline_store(env).close()  # What the next start of the service does first.
+    restarted = ProjectionSupervisor(env, READ_MODELS[0], restart_delay=0.05)
+    restarted.start()
+    try:
+        app.unlink_identity(ada, phone, UnlinkKind.RELEASE, AGENT)
+        bo = call(app, phone, "Bo's call")
+
+        assert timeline(app, bo) == ["Bo's call"]
+        assert timeline(app, ada) == ["Ada's call"]
+    finally:
+        restarted.stop()
+
+
+def test_racing_unlinks_of_one_number_succeed_once_and_refuse_the_rest(
+    app: CustomerHistory,
+) -> None:
+    kinds = [UnlinkKind.RELEASE, UnlinkKind.CORRECTION, UnlinkKind.RELEASE]
+    start = threading.Barrier(len(kinds))
+
+    def race(customer: UUID, phone: Identity, kind: UnlinkKind) -> str:
+        start.wait()
+        try:
+            app.unlink_identity(customer, phone, kind, AGENT)
+        except CrmError as error:
+            return error.reason
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        for _ in range(5):
+            phone = Identity.phone(random_refs.phone())
+            ada = call(app, phone, "Ada's call")
+            answers = [f.result() for f in [pool.submit(race, ada, phone, k) for k in kinds]]
+            assert sorted(answers) == ["IDENTITY_NOT_LINKED", "IDENTITY_NOT_LINKED", "OK"]
+            assert app.view_customer(ada).identities == ()

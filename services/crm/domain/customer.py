@@ -173,7 +173,7 @@ class Customer(Aggregate):
         self.merged_into = None
 
     def release(self, source_id: UUID, cause: Cause) -> None:
-        """Let go of a customer merged into this one; see absorbs()."""
+        """Let go of a customer that was merged into this one."""
         if not self.absorbs(source_id):
             raise NotMergedError(str(source_id))
         self._released(source_id, cause)

@@ -132,9 +132,10 @@ function noteParts(note) {
 
 function changeParts(change) {
   const other = change.otherCustomer || "another customer";
+  const unlinked = change.unlinkKind === "UNLINK_KIND_RELEASE" ? "Identity released" : "Identity unlinked";
   const titles = {
     CUSTOMER_CHANGE_KIND_IDENTITY_LINKED: `Identity linked: ${identityText(change.identity)}`,
-    CUSTOMER_CHANGE_KIND_IDENTITY_UNLINKED: `Identity unlinked: ${identityText(change.identity)}`,
+    CUSTOMER_CHANGE_KIND_IDENTITY_UNLINKED: `${unlinked}: ${identityText(change.identity)}`,
     CUSTOMER_CHANGE_KIND_MERGED_FROM: `Merged in ${other}`,
     CUSTOMER_CHANGE_KIND_SPLIT_OFF: `Split off ${other} again`,
     CUSTOMER_CHANGE_KIND_UNMERGED_FROM: `Split off again from ${other}`,
