@@ -23,8 +23,17 @@ def test_api_keys_name_a_role_and_an_actor() -> None:
         ("CRM_GATEWAY_API_KEYS", "k1=service:billing"),
         ("CRM_GATEWAY_API_KEYS", "k1=wizard@agent:merlin"),
         ("CRM_GATEWAY_PORT", "eighty"),
+        ("CRM_GATEWAY_HEADER_TIMEOUT_SECONDS", "0"),
+        ("CRM_GATEWAY_HEADER_TIMEOUT_SECONDS", "nan"),
+        ("CRM_GATEWAY_BODY_TIMEOUT_SECONDS", "soon"),
+        ("CRM_GATEWAY_BODY_TIMEOUT_SECONDS", "-1"),
     ],
 )
 def test_bad_values_stop_the_gateway_with_a_message(name: str, value: str) -> None:
     with pytest.raises(GatewayConfigError):
         GatewaySettings.from_environ({name: value})
+
+
+def test_slow_clients_get_10_seconds_for_headers_and_30_for_a_body_by_default() -> None:
+    settings = GatewaySettings.from_environ({})
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (10, 30)
