@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import traceback
 import uuid
 from typing import Any
 
@@ -89,17 +88,8 @@ def _internal(request_id: str) -> JSONResponse:
 
 
 def _log_failure(error: Exception, request_id: str) -> None:
-    # The type and the frames, not the message: a message may quote the request.
-    logger.error(
-        "unexpected error",
-        extra={
-            "fields": {
-                "request_id": request_id,
-                "error": type(error).__name__,
-                "frames": traceback.format_tb(error.__traceback__),
-            }
-        },
-    )
+    # logs.py writes the error's type and frames, never its message.
+    logger.error("unexpected error", exc_info=error, extra={"fields": {"request_id": request_id}})
 
 
 def _log_request(scope: Scope, state: dict[str, Any], status: int, started: float) -> None:
