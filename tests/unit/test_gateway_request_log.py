@@ -12,7 +12,6 @@ from starlette.types import Receive, Scope, Send
 from services.gateway.logs import JsonFormatter
 from services.gateway.request_log import RequestLog
 
-
 # Built, so that the source line a traceback shows does not hold it.
 EMAIL = "@".join(["ada", "example.com"])
 
