@@ -26,8 +26,8 @@ NO_ROUTE = "(no route)"
 
 
 class RequestLog:
-    """Outermost ASGI layer: sets request_id and reads route from scope["state"], which
-    the handler fills with the matched route's template."""
+    """The first layer inside Starlette's error handling: puts request_id in
+    scope["state"] and logs the route the handler leaves there (else Starlette's)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,6 +67,8 @@ def _request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER.encode():
             text = bytes(value).decode("latin-1")
+            if not text:
+                return None
             if not _PRINTABLE_ASCII.fullmatch(text):
                 return ""
             return text[:MAX_REQUEST_ID_LENGTH]
