@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jwt
 
@@ -62,6 +62,20 @@ def _encoded_subject(subject: object) -> str:
         return quote(subject, safe=SUBJECT_SAFE)
     except UnicodeEncodeError:  # A lone surrogate from a JSON "\\ud800" escape.
         raise AuthenticationError("the token's sub is not valid Unicode") from None
+
+
+def is_actor(actor: str) -> bool:
+    """Whether actor is "agent:" or "service:" and a subject encoded as tokens' are."""
+    kind, _, encoded = actor.partition(":")
+    try:
+        subject = unquote(encoded, errors="strict") if encoded.isascii() else ""
+    except UnicodeDecodeError:
+        return False
+    return (
+        kind in ("agent", "service")
+        and 0 < len(subject) <= MAX_SUBJECT_LENGTH
+        and quote(subject, safe=SUBJECT_SAFE) == encoded
+    )
 
 
 def issue_token(subject: str, role: Role, secret: str, lifetime_seconds: int = 8 * 3600) -> str:

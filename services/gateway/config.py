@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from services.gateway.auth import Caller
+from services.gateway.auth import Caller, is_actor
 from services.gateway.roles import Role
 
 
@@ -73,9 +73,10 @@ def _api_keys(raw: str) -> dict[str, Caller]:
     for item in filter(None, (part.strip() for part in raw.split(","))):
         key, _, holder = item.partition("=")
         role, _, actor = holder.partition("@")
-        if not key or not actor or role not in {str(r) for r in Role}:
+        if not key or not is_actor(actor) or role not in {str(r) for r in Role}:
             raise ValueError(
-                "CRM_GATEWAY_API_KEYS entries look like KEY=ROLE@agent:id or KEY=ROLE@service:name"
+                "CRM_GATEWAY_API_KEYS entries look like KEY=ROLE@agent:id or KEY=ROLE@service:name,"
+                " the id or name percent-encoded as the README's Actors says"
             )
         keys[key] = Caller(actor, Role(role))
     return keys

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import traceback
 import uuid
 from typing import Any
 
@@ -27,8 +26,8 @@ NO_ROUTE = "(no route)"
 
 
 class RequestLog:
-    """Outermost ASGI layer: sets request_id and reads route from scope["state"], which
-    the handler fills with the matched route's template."""
+    """The first layer inside Starlette's error handling: puts request_id in
+    scope["state"] and logs the route the handler leaves there (else Starlette's)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,6 +67,8 @@ def _request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER.encode():
             text = bytes(value).decode("latin-1")
+            if not text:
+                return None
             if not _PRINTABLE_ASCII.fullmatch(text):
                 return ""
             return text[:MAX_REQUEST_ID_LENGTH]
@@ -89,17 +90,8 @@ def _internal(request_id: str) -> JSONResponse:
 
 
 def _log_failure(error: Exception, request_id: str) -> None:
-    # The type and the frames, not the message: a message may quote the request.
-    logger.error(
-        "unexpected error",
-        extra={
-            "fields": {
-                "request_id": request_id,
-                "error": type(error).__name__,
-                "frames": traceback.format_tb(error.__traceback__),
-            }
-        },
-    )
+    # logs.py writes the error's type and frames, never its message.
+    logger.error("unexpected error", exc_info=error, extra={"fields": {"request_id": request_id}})
 
 
 def _log_request(scope: Scope, state: dict[str, Any], status: int, started: float) -> None:

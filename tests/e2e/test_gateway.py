@@ -333,10 +333,11 @@ def test_a_request_id_that_is_not_printable_ascii_is_400(
     assert response.status_code == 400, response.text
 
 
-def test_a_long_request_id_is_cut_to_128_characters_in_the_answer_and_the_crm_log(
-    http: httpx.Client, crm: ServerProcess
+@pytest.mark.parametrize("length", [128, 129, 300])
+def test_a_request_id_is_cut_to_128_characters_in_the_answer_and_the_crm_log(
+    http: httpx.Client, crm: ServerProcess, length: int
 ) -> None:
-    sent = random_refs.suffix() + "r" * 190
+    sent = random_refs.suffix().ljust(length, "r")
     response = http.get("/v1/mergeSuggestions", headers={**KEY, "X-Request-Id": sent})
 
     assert response.status_code == 200, response.text
