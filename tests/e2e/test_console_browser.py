@@ -137,10 +137,10 @@ def test_an_agent_finds_a_customer_reads_every_channel_adds_a_note_and_sees_new_
 ) -> None:
     email, phone = random_refs.email(), random_refs.phone()
     customer = seed_customer_with_three_channels(gateway, email, phone)
-    token = issue_token("alice", Role.AGENT, SECRET)
+    token = issue_token("alice smith|idp", Role.AGENT, SECRET)
 
     page.goto(f"{gateway.url}/console/#token={token}")
-    expect(page.locator("#agent-name")).to_have_text("alice · agent")
+    expect(page.locator("#agent-name")).to_have_text("alice smith|idp · agent")
     expect(page).not_to_have_url(re.compile("token"))
 
     results = page.get_by_role("list", name="Search results").get_by_role("button")
@@ -169,7 +169,7 @@ def test_an_agent_finds_a_customer_reads_every_channel_adds_a_note_and_sees_new_
     page.get_by_label("Add a note for the next agent").fill(note)
     page.get_by_role("button", name="Add note").click()
     expect(timeline.locator("li.note .entry-title")).to_have_text([note])
-    expect(timeline.locator("li.note .entry-meta")).to_have_text("Written by agent:alice")
+    expect(timeline.locator("li.note .entry-meta")).to_have_text("Written by agent:alice smith|idp")
     expect(page.get_by_label("Add a note for the next agent")).to_have_value("")
 
     expect(page.locator("#live")).to_have_text("Live")

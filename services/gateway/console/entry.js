@@ -70,7 +70,7 @@ function interactionParts(interaction) {
       transcript(messages),
       tagList(interaction.tags),
     ],
-    meta: `Recorded by ${interaction.recordedBy || "unknown"}${via ? ` · via ${via}` : ""}`,
+    meta: `Recorded by ${actorText(interaction.recordedBy)}${via ? ` · via ${via}` : ""}`,
   };
 }
 
@@ -113,6 +113,16 @@ function transcript(messages) {
   return el("details", { class: "transcript", open: messages.length <= 4 }, el("summary", {}, count), el("ol", {}, ...lines));
 }
 
+// Actors carry identity-provider subjects percent-encoded (README, Actors); people read them decoded.
+function actorText(actor) {
+  if (!actor) return "unknown";
+  try {
+    return decodeURIComponent(actor);
+  } catch {
+    return actor;
+  }
+}
+
 function tagList(tags) {
   if (!tags || !tags.length) return null;
   return el("ul", { class: "tags", "aria-label": "Tags" }, ...tags.map((tag) => el("li", {}, tag)));
@@ -126,7 +136,7 @@ function noteParts(note) {
     title: note.text || "",
     direction: null,
     body: [],
-    meta: `Written by ${note.author || "unknown"}`,
+    meta: `Written by ${actorText(note.author)}`,
   };
 }
 
@@ -149,7 +159,7 @@ function changeParts(change) {
     title: titles[change.kind] || "Customer record changed",
     direction: null,
     body: [facts.some(Boolean) ? el("p", { class: "entry-details" }, facts.filter(Boolean).join(" · ")) : null],
-    meta: `By ${change.actor || "unknown"}`,
+    meta: `By ${actorText(change.actor)}`,
   };
 }
 
