@@ -384,6 +384,10 @@ def main() -> int:
     parser.add_argument("--max-per-module", type=int, default=20, help="mutants per module")
     parser.add_argument("--module", action="append", choices=sorted(SELECTIONS))
     options = parser.parse_args()
+    # Ctrl-C, or a TERM from a supervisor, even when started in the background: stop the
+    # tests, put the file back and delete the copy.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
