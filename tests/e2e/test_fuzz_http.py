@@ -156,8 +156,8 @@ def http_case(route: Route, world: World) -> HttpCase:
     rest = json_format.MessageToDict(seed_request(route.method, world))
     values = {}
     for variable in route.variables:
-        json_name = route.method.input_type.fields_by_name[variable].json_name
-        values[variable] = str(rest.pop(json_name, f"customers/{world.new_id()}"))
+        value = _pop(rest, route.method.input_type, variable.split("."))
+        values[variable] = str(value or f"customers/{world.new_id()}")
     body: Any = None
     if route.body == "*":
         body, rest = rest, {}
@@ -171,6 +171,15 @@ def http_case(route: Route, world: World) -> HttpCase:
         "connection": b"close",
     }
     return HttpCase(route, route.http_method, values, rest, body, headers)
+
+
+def _pop(document: dict[str, Any], descriptor: Any, path: list[str]) -> Any:
+    """Takes a path variable's value ("customer.name") out of the request's JSON."""
+    field = descriptor.fields_by_name[path[0]]
+    if len(path) == 1:
+        return document.pop(field.json_name, None)
+    inner = document.get(field.json_name)
+    return _pop(inner, field.message_type, path[1:]) if isinstance(inner, dict) else None
 
 
 def spoil(case: HttpCase, rng: random.Random, auths: list[tuple[str, bytes]]) -> None:

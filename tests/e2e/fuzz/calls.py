@@ -19,8 +19,6 @@ from tests.e2e.fuzz.seeds import SERVICE, World, interaction_seed
 from tests.e2e.server_process import ServerProcess
 
 DEADLINE_SECONDS = 20
-
-
 CALLER_SECRET = "fuzz-caller-secret"
 
 
@@ -33,7 +31,7 @@ class Answer:
 
 
 class Caller:
-    """Calls the CRM with serialized bytes, so undecodable requests can be sent too."""
+    """Sends bytes to any RPC of the CRM, as the agent "fuzz" through the gateway would."""
 
     def __init__(self, crm: ServerProcess) -> None:
         self.channel = crm.channel
@@ -121,7 +119,7 @@ def _error_info(error: grpc.RpcError) -> tuple[str, str]:
 
 
 def seed_world(caller: Caller, rng: random.Random) -> World:
-    """Three customers, one merged into another, so seeds name real ones."""
+    """Three customers, each first seen by email, for the seeds to name."""
     world = World(rng)
     for _ in range(3):
         email = world.new_email()

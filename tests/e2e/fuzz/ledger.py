@@ -15,9 +15,7 @@ from crm.v1 import customer_history_service_pb2 as pb
 from tests.e2e.fuzz.calls import DEADLINE_SECONDS, Answer, Caller
 from tests.e2e.fuzz.processes import exception_lines
 from tests.e2e.fuzz.seeds import World
-from tests.e2e.fuzz.values import (
-    short,
-)
+from tests.e2e.fuzz.values import short
 
 REASON = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -64,7 +62,7 @@ def judge_grpc(ledger: Ledger, target: str, case: str, answer: Answer) -> None:
 
 
 # What no stored text may hold: C0 controls but tab and line breaks, DEL, C1 controls.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _texts(document: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -114,11 +114,15 @@ class Mutator:
             seconds = self.rng.choice([-1, 0, 86_400, 86_401, 315_576_000_000, 10**12])
             message.seconds = seconds  # type: ignore[attr-defined]
             return f"={seconds}s"
-        fill(message, self.rng)
+        fill(message, self.rng, ["customers/nobody"])
         return "filled with junk"
 
 
-def fill(message: Message, rng: random.Random, depth: int = 0) -> None:
+# Fields that name a customer get one that exists, so a request can get past the lookup.
+CUSTOMER_FIELDS = {"name", "customer", "source", "target"}
+
+
+def fill(message: Message, rng: random.Random, customers: list[str], depth: int = 0) -> None:
     """Plausible-looking values in a random choice of fields, for RPCs without a seed."""
     fields: list[Field] = list(message.DESCRIPTOR.fields)
     for field in fields:
@@ -134,9 +138,11 @@ def fill(message: Message, rng: random.Random, depth: int = 0) -> None:
             elif field.message_type.full_name == "google.protobuf.FieldMask":
                 child.paths.append(rng.choice(["display_name", "tags", "nothing"]))
             else:
-                fill(child, rng, depth + 1)
+                fill(child, rng, customers, depth + 1)
         elif field.is_repeated:
             getattr(message, field.name).append(_plain(field, rng))
+        elif field.name in CUSTOMER_FIELDS and field.type == FieldDescriptor.TYPE_STRING:
+            setattr(message, field.name, rng.choice(customers))
         else:
             setattr(message, field.name, _plain(field, rng))
 

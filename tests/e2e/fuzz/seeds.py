@@ -126,5 +126,5 @@ def seed_request(method: Any, world: World) -> Message:
     if method.name in SEEDS:
         return SEEDS[method.name](world)
     request: Message = message_class(method.input_type)()
-    fill(request, world.rng)
+    fill(request, world.rng, world.customers)
     return request
