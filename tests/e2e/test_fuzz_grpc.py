@@ -72,7 +72,7 @@ def control_character_cases(world: World) -> Iterator[tuple[Any, str, bytes, lis
         for path in string_fields(seed_request(method, world)):
             request = seed_request(method, world)
             text = CONTROL_TEXT
-            set_string(request, path, text)
+            set_string(request, path, text, filler=f"fuzz{world.new_id()[:8]}")
             yield method, f"{path}={text!r}", request.SerializeToString(), []
 
 

@@ -211,16 +211,24 @@ def string_fields(message: Message, prefix: str = "", depth: int = 0) -> list[st
     return paths
 
 
-def set_string(message: Message, path: str, text: str) -> None:
-    """Puts text at a path string_fields gave."""
+def set_string(message: Message, path: str, text: str, filler: str) -> None:
+    """Puts text at a path string_fields gave. A message the path brings into being gets
+    filler in its other string fields (a social handle needs a platform), so the text is
+    the one thing wrong with the request."""
     *parents, leaf = path.split(".")
     target: Any = message
+    created = False
     for part in parents:
         name, _, index = part.partition("[")
+        created = not index and not target.HasField(name)
         target = getattr(target, name)
         if index:
             target = target[int(index.rstrip("]"))]
     name, _, index = leaf.partition("[")
+    if created:
+        for sibling in target.DESCRIPTOR.fields:
+            if sibling.type == FieldDescriptor.TYPE_STRING and not sibling.is_repeated:
+                setattr(target, sibling.name, filler)
     if index == "*]":
         getattr(target, name)["key"] = text
     elif target.DESCRIPTOR.fields_by_name[name].is_repeated:
