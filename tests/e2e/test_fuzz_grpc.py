@@ -16,6 +16,7 @@ from tests.e2e.fuzz.ledger import Ledger, assert_log_holds_only_accepted_writes,
 from tests.e2e.fuzz.messages import Mutator, set_string, string_fields
 from tests.e2e.fuzz.seeds import SERVICE, World, seed_request
 from tests.e2e.fuzz.values import (
+    BAD_TOKENS,
     CONTROL_TEXT,
     RAW_BODIES,
     short,
@@ -66,14 +67,16 @@ def spoiled_grpc_cases(world: World) -> Iterator[tuple[Any, str, bytes, list[str
             yield method, "; ".join(changes) or "as seeded", payload, metadata_changes
 
 
-def control_character_cases(world: World) -> Iterator[tuple[Any, str, bytes, list[str]]]:
-    """Each string field of each RPC's seed in turn holds a control character."""
+def swept_cases(world: World) -> Iterator[tuple[Any, str, bytes, list[str]]]:
+    """Each string field of each RPC's seed in turn holds a control character; each page
+    token field holds each junk token."""
     for method in METHODS:
         for path in string_fields(seed_request(method, world)):
-            request = seed_request(method, world)
-            text = CONTROL_TEXT
-            set_string(request, path, text, filler=f"fuzz{world.new_id()[:8]}")
-            yield method, f"{path}={text!r}", request.SerializeToString(), []
+            texts = [CONTROL_TEXT, *(BAD_TOKENS if path.endswith("page_token") else [])]
+            for text in texts:
+                request = seed_request(method, world)
+                set_string(request, path, text, filler=f"fuzz{world.new_id()[:8]}")
+                yield method, f"{path}={short(text, 40)}", request.SerializeToString(), []
 
 
 def _apply(metadata: list[tuple[str, str]], changes: list[str]) -> list[tuple[str, str]]:
@@ -98,7 +101,7 @@ def test_spoiled_grpc_requests_never_fail_internally_nor_store_refused_writes(
     world = seed_world(caller, rng)
     ledger.accepted.update(event.correlation_id for event in caller.replay())
     retries: list[tuple[Any, bytes]] = []
-    cases = [*control_character_cases(world), *spoiled_grpc_cases(world)]
+    cases = [*swept_cases(world), *spoiled_grpc_cases(world)]
     for method, case, payload, metadata_changes in cases:
         if retries and rng.random() < 0.08:
             retried_method, retried = rng.choice(retries)

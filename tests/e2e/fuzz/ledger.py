@@ -13,7 +13,7 @@ import grpc
 from crm.v1 import customer_history_service_pb2 as pb
 
 from tests.e2e.fuzz.calls import DEADLINE_SECONDS, Answer, Caller
-from tests.e2e.fuzz.processes import exception_lines
+from tests.e2e.fuzz.processes import exception_lines, exceptions_by_request
 from tests.e2e.fuzz.seeds import World
 from tests.e2e.fuzz.values import short
 
@@ -34,12 +34,19 @@ class Ledger:
     def note(self, target: str, kind: str, example: str) -> None:
         self.findings.setdefault((target, kind), []).append(example)
 
-    def report(self, *processes: list[str]) -> str:
+    def report(self, crm_output: list[str], *processes: list[str]) -> str:
+        """Each kind of failure with up to three examples; a call that raised in the CRM
+        with the last line of its traceback."""
+        raised = exceptions_by_request(crm_output)
         cases = sum(self.answers.values())
         lines = [f"{len(self.findings)} kinds of failure in {cases} cases {dict(self.answers)}:"]
         for (target, kind), examples in sorted(self.findings.items()):
             lines.append(f"- {target}: {kind} ({len(examples)}x), e.g.")
-            lines.extend(f"    {example}" for example in examples[:3])
+            for example in examples[:3]:
+                request_id = example.rpartition("[")[2].rstrip("]")
+                cause = f"\n      raised {raised[request_id]}" if request_id in raised else ""
+                lines.append(f"    {example}{cause}")
+        processes = (crm_output, *processes)
         for output in processes:
             lines.extend(f"  output: {line}" for line in exception_lines(output))
         return "\n".join(lines)

@@ -80,6 +80,19 @@ def _free_port() -> int:
 EXCEPTION_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception|Exit|Interrupt)\b.*")
 
 
+def exceptions_by_request(lines: list[str]) -> dict[str, str]:
+    """The last line of the traceback the CRM logged for each call that raised."""
+    found = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("exception"), str):
+            found[str(record.get("request_id"))] = record["exception"].splitlines()[-1][:200]
+    return found
+
+
 def exception_lines(lines: list[str]) -> list[str]:
     """The distinct last lines of the tracebacks in a process's output, JSON or not."""
     found: list[str] = []
