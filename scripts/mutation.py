@@ -64,7 +64,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/unit/test_gateway_config.py",
         "tests/e2e/test_gateway.py",
         "tests/unit/test_*auth*.py",
-        "tests/unit/test_*token*.py",
+        "tests/unit/test_*jwt*.py",
         "tests/e2e/test_*auth*.py",
     ],
 }
