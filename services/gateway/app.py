@@ -31,7 +31,7 @@ from services.gateway import sse
 from services.gateway.auth import AuthenticationError, caller_from
 from services.gateway.config import GatewaySettings
 from services.gateway.docs import docs_page
-from services.gateway.errors import error_body, from_rpc_error
+from services.gateway.errors import from_rpc_error, gateway_error_body
 from services.gateway.openapi import openapi_document
 from services.gateway.request_log import NO_ROUTE, RequestLog
 from services.gateway.roles import may_call
@@ -62,13 +62,14 @@ def create_app(settings: GatewaySettings) -> Starlette:
         candidates = [(route, match) for route, match in matched if match]
         if not candidates:
             request.state.route = NO_ROUTE
-            return _error(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+            return _error(grpc.StatusCode.NOT_FOUND, "ROUTE_NOT_FOUND", "no route for this path")
         request.state.route = candidates[0][0].template
         chosen = [(r, m) for r, m in candidates if r.http_method == request.method]
         if not chosen:
             allowed = ", ".join(sorted({r.http_method for r, _ in candidates}))
             return _error(
                 grpc.StatusCode.UNIMPLEMENTED,
+                "METHOD_NOT_ALLOWED",
                 f"use {allowed} on this path",
                 405,
                 {"Allow": allowed},
@@ -82,10 +83,11 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 settings.jwt_secret,
             )
         except AuthenticationError as error:
-            return _error(grpc.StatusCode.UNAUTHENTICATED, str(error))
+            return _error(grpc.StatusCode.UNAUTHENTICATED, "INVALID_CREDENTIALS", str(error))
         if not may_call(caller.role, route.method.name):
             return _error(
                 grpc.StatusCode.PERMISSION_DENIED,
+                "ROLE_NOT_ALLOWED",
                 f"role {caller.role} may not call {route.method.name}",
             )
         try:
@@ -101,19 +103,24 @@ def create_app(settings: GatewaySettings) -> Starlette:
             if route.method.server_streaming:
                 sse.resume_from(message, request.headers.get("last-event-id"))
         except BadRequestError as error:
-            return _error(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            return _error(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_HTTP_REQUEST", str(error))
         # The rest of such a body is never read: the connection closes after the answer.
         except _TooLargeError:
             limit = settings.max_body_bytes
+            too_large = f"request body over {limit} bytes"
             return _error(
-                grpc.StatusCode.INVALID_ARGUMENT, f"request body over {limit} bytes", 413, _CLOSE
+                grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_TOO_LARGE", too_large, 413, _CLOSE
             )
         except ClientDisconnect:
-            return _error(grpc.StatusCode.CANCELLED, "the client went away")
+            return _error(
+                grpc.StatusCode.CANCELLED, "CLIENT_CLOSED_REQUEST", "the client went away"
+            )
         except TimeoutError:
             seconds = settings.body_timeout_seconds
             slow = f"the request body took over {seconds:g} seconds to arrive"
-            return _error(grpc.StatusCode.DEADLINE_EXCEEDED, slow, 408, _CLOSE)
+            return _error(
+                grpc.StatusCode.DEADLINE_EXCEEDED, "REQUEST_BODY_TIMEOUT", slow, 408, _CLOSE
+            )
         return await _forward(channel["crm"], route, message, caller.actor, request, settings)
 
     document = openapi_document(routes, "Customer history CRM", "v1")
@@ -195,7 +202,7 @@ def _rpc_error(error: grpc.aio.AioRpcError) -> JSONResponse:
 
 
 async def _not_found(request: Request, _: Exception) -> Response:
-    return _error(grpc.StatusCode.NOT_FOUND, "no route for this path")
+    return _error(grpc.StatusCode.NOT_FOUND, "ROUTE_NOT_FOUND", "no route for this path")
 
 
 _CLOSE = {"Connection": "close"}
@@ -237,11 +244,12 @@ def _output_class(route: Route) -> Any:
 
 def _error(
     code: grpc.StatusCode,
+    reason: str,
     message: str,
     http_status: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """An error from the gateway itself; http_status overrides the code's own mapping
     where HTTP has a more exact answer (405, 413)."""
-    status, body = error_body(code, message, http_status=http_status)
+    status, body = gateway_error_body(code, reason, message, http_status)
     return JSONResponse(body, status_code=status, headers=headers)

@@ -8,9 +8,9 @@ from typing import Any
 import grpc
 from google.protobuf import any_pb2, json_format
 
-# Imported for its side effect: ErrorInfo, BadRequest and the other google.rpc detail
-# types join the descriptor pool, so the details that pack them can become JSON.
-from google.rpc import error_details_pb2  # noqa: F401
+# Imported also for its side effect: ErrorInfo, BadRequest and the other google.rpc
+# detail types join the descriptor pool, so the details that pack them can become JSON.
+from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 HTTP_STATUS = {
@@ -34,6 +34,9 @@ HTTP_STATUS = {
 }
 
 
+GATEWAY_ERROR_DOMAIN = "gateway.crm.customer-history"
+
+
 def error_body(
     code: grpc.StatusCode,
     message: str,
@@ -49,6 +52,23 @@ def error_body(
             "details": details or [],
         }
     }
+
+
+def gateway_error_body(
+    code: grpc.StatusCode, reason: str, message: str, http_status: int | None = None
+) -> tuple[int, dict[str, Any]]:
+    """An error the gateway answers itself, with an ErrorInfo as the CRM's errors have,
+    so clients branch on one field whoever refused them."""
+    info = json_format.MessageToDict(
+        _packed(error_details_pb2.ErrorInfo(reason=reason, domain=GATEWAY_ERROR_DOMAIN))
+    )
+    return error_body(code, message, [info], http_status)
+
+
+def _packed(detail: error_details_pb2.ErrorInfo) -> any_pb2.Any:
+    envelope = any_pb2.Any()
+    envelope.Pack(detail)
+    return envelope
 
 
 def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, dict[str, Any]]:

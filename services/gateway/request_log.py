@@ -13,7 +13,7 @@ import grpc
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.errors import error_body
+from services.gateway.errors import gateway_error_body
 
 logger = logging.getLogger("gateway.requests")
 
@@ -76,15 +76,17 @@ def _request_id(scope: Scope) -> str | None:
 
 
 def _bad_request_id() -> JSONResponse:
-    status, body = error_body(
-        grpc.StatusCode.INVALID_ARGUMENT, "X-Request-Id must be printable ASCII characters"
+    status, body = gateway_error_body(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_REQUEST_ID",
+        "X-Request-Id must be printable ASCII characters",
     )
     return JSONResponse(body, status_code=status)
 
 
 def _internal(request_id: str) -> JSONResponse:
-    status, body = error_body(
-        grpc.StatusCode.INTERNAL, f"internal error; quote request id {request_id}"
+    status, body = gateway_error_body(
+        grpc.StatusCode.INTERNAL, "INTERNAL_ERROR", f"internal error; quote request id {request_id}"
     )
     return JSONResponse(body, status_code=status)
 

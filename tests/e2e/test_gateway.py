@@ -170,32 +170,54 @@ def test_unmerging_a_customer_never_merged_is_400_not_merged(http: httpx.Client)
     assert error_reason(response) == "NOT_MERGED"
 
 
+RECORD = "/v1/interactions:record"
+
+
 @pytest.mark.parametrize(
-    ("method", "path", "kwargs", "status"),
+    ("method", "path", "kwargs", "status", "reason"),
     [
-        ("POST", "/v1/interactions:record", {"content": b"{not json"}, 400),
-        ("POST", "/v1/interactions:record", {"content": b"[" * 500_000}, 400),
-        ("POST", "/v1/interactions:record", {"content": b'{"a":' * 5_000}, 400),
-        ("POST", "/v1/interactions:record", {"json": {"nonsense": 1}}, 400),
-        ("POST", "/v1/interactions:record", {"json": {"interaction": {"channel": 3.5}}}, 400),
-        ("POST", "/v1/interactions:record", {"json": ["a list"]}, 400),
-        ("POST", "/v1/interactions:record", {"content": b" " * (2 * 1024 * 1024)}, 413),
-        ("GET", "/v1/customers:search", {"params": {"bogus": "1"}}, 400),
-        ("GET", "/v1/nowhere", {}, 404),
-        ("DELETE", "/v1/customers:search", {}, 405),
-        ("GET", "/v1/customers/not-a-uuid", {}, 400),
+        ("POST", RECORD, {"content": b"{not json"}, 400, "INVALID_HTTP_REQUEST"),
+        ("POST", RECORD, {"content": b"[" * 500_000}, 400, "INVALID_HTTP_REQUEST"),
+        ("POST", RECORD, {"content": b'{"a":' * 5_000}, 400, "INVALID_HTTP_REQUEST"),
+        ("POST", RECORD, {"json": {"nonsense": 1}}, 400, "INVALID_HTTP_REQUEST"),
+        (
+            "POST",
+            RECORD,
+            {"json": {"interaction": {"channel": "SMOKE"}}},
+            400,
+            "INVALID_HTTP_REQUEST",
+        ),
+        ("POST", RECORD, {"json": {"interaction": {"summary": 3}}}, 400, "INVALID_HTTP_REQUEST"),
+        ("POST", RECORD, {"json": ["a list"]}, 400, "INVALID_HTTP_REQUEST"),
+        ("POST", RECORD, {"content": b" " * (2 * 1024 * 1024)}, 413, "REQUEST_TOO_LARGE"),
+        ("GET", "/v1/customers:search", {"params": {"bogus": "1"}}, 400, "INVALID_HTTP_REQUEST"),
+        ("GET", "/v1/nowhere", {}, 404, "ROUTE_NOT_FOUND"),
+        ("DELETE", "/v1/customers:search", {}, 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/v1/customers/not-a-uuid", {}, 400, "INVALID_CUSTOMER_NAME"),
     ],
 )
-def test_bad_http_requests_get_a_clear_4xx(
+def test_bad_http_requests_get_a_clear_4xx_with_a_reason(
     http: httpx.Client,
     method: str,
     path: str,
     kwargs: dict[str, Any],
     status: int,
+    reason: str,
 ) -> None:
     response = http.request(method, path, headers=KEY, **kwargs)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == status
+    assert error_reason(response) == reason
+
+
+def test_the_gateways_own_refusals_carry_a_reason_too(http: httpx.Client) -> None:
+    assert error_reason(http.get("/v1/mergeSuggestions")) == "INVALID_CREDENTIALS"
+    replay = http.get("/v1/events:replay", headers=signed_in("ann", "agent"))
+    assert replay.status_code == 403
+    assert error_reason(replay) == "ROLE_NOT_ALLOWED"
+    odd_id = http.get("/v1/mergeSuggestions", headers={**KEY, "X-Request-Id": "a\x01b"})
+    assert odd_id.status_code == 400
+    assert error_reason(odd_id) == "INVALID_REQUEST_ID"
 
 
 def test_requests_without_a_known_key_are_401(http: httpx.Client) -> None:
