@@ -42,7 +42,7 @@ def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
 
 def test_outage_and_stream_limits_have_documented_defaults() -> None:
     settings = Settings.from_environ({})
-    assert settings.database_timeout_seconds == 2
+    assert settings.database_timeout_seconds == 5
     assert settings.health_interval_seconds == 1.0
     assert (settings.max_watchers, settings.max_watchers_per_caller) == (64, 8)
     assert settings.max_replays == 4
