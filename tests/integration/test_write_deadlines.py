@@ -145,3 +145,12 @@ def test_when_the_database_does_not_answer_every_waiting_save_fails_at_once(
 
     assert outcomes == [DatabaseUnavailableError] * 4
     assert insert.batches == [1]  # The queued saves were not each tried in turn.
+
+
+def test_a_call_without_a_deadline_still_commits(grouped: CustomerHistory) -> None:
+    saved = note(f"random:{uuid4()}")
+    # What gRPC's time_remaining() says for a call whose client set no deadline.
+    with bounded_call(time_remaining=9.223372035e18):
+        grouped.save(saved)
+
+    assert is_stored(grouped, saved.id)
