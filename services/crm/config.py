@@ -29,7 +29,7 @@ class Settings:
     max_replays: int = 4
     # How long a call waits for a database connection before it ends UNAVAILABLE
     # (DATABASE_UNAVAILABLE): shorter than a client's usual deadline (the gateway's is 10 s).
-    database_timeout_seconds: int = 2
+    database_timeout_seconds: int = 5
     # How often health runs its checks (the database, ...) to say SERVING or NOT_SERVING.
     health_interval_seconds: float = 1.0
     shutdown_grace_seconds: float = 10.0

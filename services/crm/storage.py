@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import psycopg
 from eventsourcing.persistence import (
     AggregateRecorder,
+    ApplicationRecorder,
     InfrastructureFactory,
     InterfaceError,
     ListenNotifySubscription,
@@ -36,7 +37,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
-DEFAULT_DATABASE_TIMEOUT_SECONDS = 2
+DEFAULT_DATABASE_TIMEOUT_SECONDS = 5
 
 
 class DatabaseUrlError(ValueError):
@@ -144,9 +145,10 @@ def fail_fast(datastore: PostgresDatastore) -> None:
     pool's timeout, and its return is noticed within about a second."""
     pool = datastore.pool
     # After a failed connection the pool retries with a backoff that grows to
-    # minutes, and no call may start another attempt meanwhile; giving up after the
-    # call timeout lets the next call try at once.
-    pool.reconnect_timeout = float(pool.timeout)
+    # minutes, and no call may start another attempt meanwhile; giving up within
+    # 2 s lets the next call (or health check) try at once, so a database that
+    # comes back is used within about a second.
+    pool.reconnect_timeout = min(float(pool.timeout), 2.0)
     # libpq would wait for an unanswered connection attempt as long as TCP does.
     if isinstance(pool.kwargs, dict):
         pool.kwargs["connect_timeout"] = max(2, round(pool.timeout))
@@ -188,6 +190,21 @@ def _retried_if_broken(query: Callable[..., Any]) -> Callable[..., Any]:
             return query(*args, **kwargs)
 
     return retried
+
+
+def ping(recorder: ApplicationRecorder, timeout: float) -> None:
+    """One query, waiting at most timeout for a PostgreSQL connection (the pool's own
+    wait is longer); raises the library's OperationalError if it cannot answer."""
+    datastore = getattr(recorder, "datastore", None)
+    if not isinstance(datastore, PostgresDatastore):
+        recorder.max_notification_id()
+        return
+    try:
+        datastore.pool.open()
+        with datastore.pool.connection(timeout=timeout) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        raise OperationalError(str(error)) from error
 
 
 def refresh_connections(store: object) -> None:

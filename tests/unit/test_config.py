@@ -29,11 +29,28 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_DEFAULT_PHONE_REGION", "XX"),
         ("CRM_LOG_LEVEL", "LOUD"),
         ("CRM_PROJECTIONS", "sometimes"),
+        ("CRM_MAX_WATCHERS_PER_CALLER", "0"),
+        ("CRM_MAX_REPLAYS", "none"),
+        ("CRM_DATABASE_TIMEOUT_SECONDS", "1.5"),
+        ("CRM_HEALTH_INTERVAL_SECONDS", "0"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_environ({name: value})
+
+
+def test_outage_and_stream_limits_have_documented_defaults() -> None:
+    settings = Settings.from_environ({})
+    assert settings.database_timeout_seconds == 5
+    assert settings.health_interval_seconds == 1.0
+    assert (settings.max_watchers, settings.max_watchers_per_caller) == (64, 8)
+    assert settings.max_replays == 4
+
+
+def test_a_call_waits_for_a_postgres_connection_as_long_as_the_database_timeout() -> None:
+    env = eventsourcing_env("postgresql://crm@db.internal/crm", database_timeout=3)
+    assert env["POSTGRES_CONNECT_TIMEOUT"] == "3"
 
 
 def test_postgres_urls_select_the_postgres_recorders() -> None:

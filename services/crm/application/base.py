@@ -52,7 +52,7 @@ from services.crm.projections.directory_store import (
     DirectoryStore,
 )
 from services.crm.projections.timeline_store import TimelineRow, TimelineStore
-from services.crm.storage import refresh_connections, snapshot_recorder
+from services.crm.storage import ping, refresh_connections, snapshot_recorder
 from services.crm.transcoder import crm_transcoder, register_crm_transcodings
 
 A = TypeVar("A")
@@ -148,9 +148,9 @@ class CustomerHistoryBase(Application[UUID]):
             self._entry_transcoder.decode,
         )
 
-    def check_database(self) -> None:
-        """Raises what the database raises if it cannot answer a query now."""
-        self._log_end()
+    def check_database(self, timeout: float) -> None:
+        """Raises what the database raises if it cannot answer a query within timeout."""
+        ping(self.recorder, timeout)
 
     def refresh_connections(self) -> None:
         """Replaces the connections a database outage left broken in every pool."""

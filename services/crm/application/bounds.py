@@ -15,6 +15,9 @@ from services.crm.application.results import DatabaseUnavailableError, DeadlineP
 # lost, or a lock it waited for too long.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
+# gRPC reports a call without a deadline as one centuries away: beyond this, none.
+NO_DEADLINE_BEYOND_SECONDS = 366 * 24 * 3600.0
+
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "call_deadline", default=None
 )
@@ -24,6 +27,8 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 def bounded_call(time_remaining: float | None) -> Iterator[None]:
     """Runs a call with its deadline (seconds from now; None for none) known to the
     writes it makes, and a database that does not answer as DatabaseUnavailableError."""
+    if time_remaining is not None and time_remaining > NO_DEADLINE_BEYOND_SECONDS:
+        time_remaining = None
     deadline = None if time_remaining is None else time.monotonic() + time_remaining
     token = _deadline.set(deadline)
     try:
