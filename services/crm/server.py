@@ -20,6 +20,7 @@ from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
 from services.crm.health import HealthMonitor, HealthStatus, database_check
+from services.crm.projections.health import ProjectionHealth
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.projector import ProjectionProcess
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 SERVICE_NAME = customer_history_service_pb2.DESCRIPTOR.services_by_name[
     "CustomerHistoryService"
 ].full_name
+# Health's name for the read models: NOT_SERVING while one is stalled or holds parked
+# events (README: "An event a read model cannot apply never stalls it").
+PROJECTIONS_HEALTH_NAME = "crm.projections"
 
 
 @dataclass
@@ -39,11 +43,12 @@ class RunningService:
     app: CustomerHistory
     projections: list[ProjectionSupervisor | ProjectionProcess]
     health: HealthStatus
-    monitor: HealthMonitor
+    monitors: list[HealthMonitor]
     grace_seconds: float
 
     def stop(self) -> None:
-        self.monitor.stop()
+        for monitor in self.monitors:
+            monitor.stop()
         self.health.enter_graceful_shutdown()
         # Watch streams end now, cleanly; their clients resume from the last position.
         self.app.stop_watchers()
@@ -96,17 +101,28 @@ def start_service(settings: Settings) -> RunningService:
     port = server.add_insecure_port(settings.listen_address)
     # The server's own health ("") stays SERVING while it runs, for liveness probes;
     # the CRM service's follows the checks, for readiness.
-    monitor = HealthMonitor(
-        health_servicer,
-        SERVICE_NAME,
-        settings.health_interval_seconds,
-        [("database", database_check(app))],
-    )
+    monitors = [
+        HealthMonitor(
+            health_servicer,
+            SERVICE_NAME,
+            settings.health_interval_seconds,
+            [("database", database_check(app))],
+        ),
+        # An alert, not a readiness signal: one parked event must not take every
+        # replica out of the load balancer.
+        HealthMonitor(
+            health_servicer,
+            PROJECTIONS_HEALTH_NAME,
+            settings.health_interval_seconds,
+            [("projections", ProjectionHealth(app).healthy)],
+        ),
+    ]
     server.start()
-    monitor.start()
+    for monitor in monitors:
+        monitor.start()
     logger.info("serving", extra={"fields": {"address": settings.listen_address, "port": port}})
     return RunningService(
-        server, port, app, projections, health_servicer, monitor, settings.shutdown_grace_seconds
+        server, port, app, projections, health_servicer, monitors, settings.shutdown_grace_seconds
     )
 
 

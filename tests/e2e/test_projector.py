@@ -14,6 +14,7 @@ from typing import Any
 
 from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import customer_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.crm.application import CustomerHistory
 from services.crm.storage import eventsourcing_env
@@ -165,6 +166,11 @@ def test_stored_events_the_projector_cannot_apply_stall_no_reader_and_the_log_re
     parking = server.wait_for_log("projection parked an event it cannot apply", timeout=30)
     assert parking["position"] == broken_position
     assert canary not in "".join(server.lines)
+    # The parked event raises the read models' alert; the service itself stays ready.
+    not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
+    serving = health_pb2.HealthCheckResponse.SERVING
+    assert health_of(server, "crm.projections", not_serving) == not_serving
+    assert health_of(server, "crm.v1.CustomerHistoryService", serving) == serving
 
     assert server.terminate() == 0
     rebuilt = subprocess.run(
@@ -184,6 +190,17 @@ def test_stored_events_the_projector_cannot_apply_stall_no_reader_and_the_log_re
     ]
     assert canary not in rebuilt.stdout + rebuilt.stderr
     assert reads(start_server(database_url), recorded) == live
+
+
+def health_of(server: ServerProcess, service: str, awaited: int) -> int:
+    """The status health reports, given the few seconds its poller needs to see a change."""
+    stub = health_pb2_grpc.HealthStub(server.channel)
+    deadline = time.monotonic() + 10
+    while True:
+        status = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
+        if status == awaited or time.monotonic() > deadline:
+            return int(status)
+        time.sleep(0.2)
 
 
 def reads(
