@@ -58,13 +58,23 @@ class ReadModelProgress:
             self._poller.start()
 
     def _poll(self) -> None:
+        failing = False
         while not self._stopped:
             time.sleep(self._poll_seconds)
             try:
                 position = self._read_position()
-            except Exception:
-                logger.exception("cannot read the read model's position; trying again")
+            except Exception as error:
+                # Once per outage, not once a poll: health already says the database is gone.
+                if not failing:
+                    logger.warning(
+                        "cannot read the read model's position; trying again",
+                        extra={"fields": {"error": type(error).__name__}},
+                    )
+                failing = True
                 continue
+            if failing:
+                logger.info("read the read model's position again")
+                failing = False
             if position != self._position:
                 with self._changed:
                     self._position = position
