@@ -12,6 +12,7 @@ from crm.v1 import customer_history_service_pb2 as pb
 from services.crm import wire
 from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import cause_of
+from services.crm.api.control_characters import control_character_violations
 from services.crm.api.watchers import WatcherLimit
 from services.crm.application import CustomerHistory
 from services.crm.application.auditing import LoggedEvent
@@ -322,6 +323,8 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         failures: dict[int, CrmError] = {}
         for index, record in enumerate(request.interactions):
             problems = Violations()
+            for violation in control_character_violations(record):
+                problems.add(violation.field, violation.reason, violation.description)
             problems.check(
                 record.interaction.HasField("occurred_time"),
                 "interaction.occurred_time",
