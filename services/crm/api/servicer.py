@@ -21,6 +21,7 @@ from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
 from services.crm.domain.interaction import InteractionContent
+from services.crm.domain.note import check_note_text
 from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor, TimelineQuery
 
@@ -201,6 +202,8 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         problems = Violations()
         with problems.collect():
             customer_id = mapping.customer_id(request.customer, "customer")
+        with problems.collect():
+            check_note_text(request.note.text)  # Again in the use case; here to list it too.
         with problems.collect():
             _check_request_id(request.request_id)
         problems.raise_if_any()
