@@ -310,3 +310,15 @@ def test_a_note_with_a_bad_customer_an_empty_text_and_a_bad_request_id_reports_a
         "note.text": "EMPTY_NOTE",
         "request_id": "INVALID_REQUEST_ID",
     }
+
+
+def test_a_time_in_the_future_is_reported_with_the_other_violations(stub: Any) -> None:
+    request = by_email("not-an-email", tags=["BAD TAG"])
+    request.interaction.occurred_time.FromSeconds(4_000_000_000)  # In 2096.
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(request, metadata=AGENT_METADATA)
+    assert ErrorDetails(raised.value).fields == {
+        "identity.email": "INVALID_EMAIL",
+        "interaction.tags[0]": "INVALID_TAG",
+        "interaction.occurred_time": "OCCURRED_TIME_IN_FUTURE",
+    }
