@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
-from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2
+from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2, note_pb2
 from crm.v1 import customer_history_service_pb2 as pb
 from google.protobuf import duration_pb2
 
@@ -297,3 +297,28 @@ def test_linking_an_identity_held_by_another_customer_names_the_holder(stub: Any
     error = ErrorDetails(raised.value)
     assert error.code == grpc.StatusCode.ALREADY_EXISTS
     assert error.metadata["holder"] == holder.name
+
+
+def test_a_note_with_a_bad_customer_an_empty_text_and_a_bad_request_id_reports_all_three(
+    stub: Any,
+) -> None:
+    request = pb.AddNoteRequest(customer="people/1", note=note_pb2.Note(text=" "), request_id=" r")
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.AddNote(request, metadata=AGENT_METADATA)
+    assert ErrorDetails(raised.value).fields == {
+        "customer": "INVALID_CUSTOMER_NAME",
+        "note.text": "EMPTY_NOTE",
+        "request_id": "INVALID_REQUEST_ID",
+    }
+
+
+def test_a_time_in_the_future_is_reported_with_the_other_violations(stub: Any) -> None:
+    request = by_email("not-an-email", tags=["BAD TAG"])
+    request.interaction.occurred_time.FromSeconds(4_000_000_000)  # In 2096.
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.RecordInteraction(request, metadata=AGENT_METADATA)
+    assert ErrorDetails(raised.value).fields == {
+        "identity.email": "INVALID_EMAIL",
+        "interaction.tags[0]": "INVALID_TAG",
+        "interaction.occurred_time": "OCCURRED_TIME_IN_FUTURE",
+    }

@@ -226,3 +226,32 @@ def test_a_forged_page_token_is_an_invalid_argument_not_a_crash(token: str, stub
             call(request, timeout=30)
         error = ErrorDetails(raised.value)
         assert (error.code, error.fields) == (INVALID, {"page_token": "INVALID_PAGE_TOKEN"})
+
+
+def test_an_imported_record_with_a_control_character_fails_alone(stub: Any) -> None:
+    def record(external_id: str, body: str) -> pb.RecordInteractionRequest:
+        request = pb.RecordInteractionRequest(
+            identity=identity_pb2.Identity(email=random_refs.email()),
+            interaction=email_interaction(external_id=external_id, body=body),
+        )
+        request.interaction.occurred_time.FromSeconds(1_700_000_000)
+        return request
+
+    suffix = random_refs.suffix()
+    report = stub.ImportInteractions(
+        pb.ImportInteractionsRequest(
+            interactions=[
+                record(f"a-{suffix}", "fine"),
+                record(f"b-{suffix}", "nul\x00"),
+                record(f"c-{suffix}", "also\nfine"),
+            ]
+        ),
+        metadata=(("x-crm-actor", "service:legacy-import"),),
+        timeout=60,
+    )
+    assert report.imported_count == 2
+    [failure] = report.failures
+    assert (failure.index, failure.reason) == (1, "CONTROL_CHARACTER")
+    assert [(v.field, v.reason) for v in failure.field_violations] == [
+        ("interaction.body", "CONTROL_CHARACTER")
+    ]

@@ -52,24 +52,26 @@ def test_multi_line_fields_allow_tab_and_line_breaks_only() -> None:
 
 def test_nested_repeated_and_map_fields_are_named_by_their_proto_paths() -> None:
     messages = [interaction_pb2.ChatMessage(text=t) for t in ["ok", "ok", "nul\x00"]]
-    request = pb.ImportInteractionsRequest(
-        interactions=[
-            pb.RecordInteractionRequest(request_id="fine"),
-            pb.RecordInteractionRequest(
-                identity=identity_pb2.Identity(
-                    social=identity_pb2.SocialHandle(platform="x", handle="a\nb")
-                ),
-                interaction=interaction_pb2.Interaction(
-                    tags=["ok", "b\x01d"], chat=interaction_pb2.ChatDetails(messages=messages)
-                ),
-            ),
-        ]
+    request = pb.RecordInteractionRequest(
+        identity=identity_pb2.Identity(
+            social=identity_pb2.SocialHandle(platform="x", handle="a\nb")
+        ),
+        interaction=interaction_pb2.Interaction(
+            tags=["ok", "b\x01d"], chat=interaction_pb2.ChatDetails(messages=messages)
+        ),
     )
     assert fields(request) == {
-        "interactions[1].identity.social.handle": "CONTROL_CHARACTER",
-        "interactions[1].interaction.tags[1]": "CONTROL_CHARACTER",
-        "interactions[1].interaction.chat.messages[2].text": "CONTROL_CHARACTER",
+        "identity.social.handle": "CONTROL_CHARACTER",
+        "interaction.tags[1]": "CONTROL_CHARACTER",
+        "interaction.chat.messages[2].text": "CONTROL_CHARACTER",
     }
+
+
+def test_import_records_are_left_to_be_refused_one_by_one() -> None:
+    bad = pb.RecordInteractionRequest(request_id="r\x00")
+    request = pb.ImportInteractionsRequest(interactions=[pb.RecordInteractionRequest(), bad])
+    assert fields(request) == {}
+    assert fields(bad) == {"request_id": "CONTROL_CHARACTER"}
 
 
 def test_map_values_are_named_by_key_and_a_bad_key_by_the_map() -> None:

@@ -28,6 +28,9 @@ MULTILINE_FIELDS = frozenset(
         "crm.v1.UnmergeCustomerRequest.reason",
     }
 )
+# Repeated fields whose items succeed or fail one by one: the servicer checks each item
+# itself (control_character_violations of the item) and reports it among the item's failures.
+PER_ITEM_FIELDS = frozenset({"crm.v1.ImportInteractionsRequest.interactions"})
 # C0, DEL and C1: NUL stops PostgreSQL, the others corrupt logs, terminals and exports.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -43,6 +46,8 @@ def control_character_violations(request: Message) -> list[FieldViolation]:
 
 def _walk(message: Message, path: str, found: list[FieldViolation]) -> None:
     for field, value in message.ListFields():
+        if field.full_name in PER_ITEM_FIELDS:
+            continue
         name = f"{path}{field.name}"
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             _walk_map(field.message_type, value, name, found)

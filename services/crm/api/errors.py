@@ -42,6 +42,8 @@ class MalformedRequestError(errors.CrmError):
         super().__init__("the request could not be decoded as the method's message")
 
 
+# Any other error is FAILED_PRECONDITION: the request is well formed, but the state of
+# what it names refuses it (merged, not merged, not linked, ...).
 _CODES: list[tuple[type[errors.CrmError], int]] = [
     (CallerUnauthenticatedError, code_pb2.UNAUTHENTICATED),
     (errors.InvalidInputError, code_pb2.INVALID_ARGUMENT),
@@ -50,10 +52,6 @@ _CODES: list[tuple[type[errors.CrmError], int]] = [
     (errors.CustomerNotFoundError, code_pb2.NOT_FOUND),
     (errors.IdentityNotFoundError, code_pb2.NOT_FOUND),
     (errors.IdentityAlreadyLinkedError, code_pb2.ALREADY_EXISTS),
-    (errors.IdentityNotLinkedError, code_pb2.FAILED_PRECONDITION),
-    (errors.AlreadyMergedError, code_pb2.FAILED_PRECONDITION),
-    (errors.NotMergedError, code_pb2.FAILED_PRECONDITION),
-    (errors.TargetMergedIntoSourceError, code_pb2.FAILED_PRECONDITION),
     (errors.InteractionAlreadyRecordedError, code_pb2.ALREADY_EXISTS),
     (ProjectionLaggingError, code_pb2.UNAVAILABLE),
     (ServiceStoppingError, code_pb2.UNAVAILABLE),

@@ -1,4 +1,5 @@
-"""Cross-cutting concerns of every call: request id, error mapping, one JSON log line."""
+"""Cross-cutting concerns of every call: request id, what no request may hold, error
+mapping, one JSON log line."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ logger = logging.getLogger("crm.calls")
 
 
 class EdgeInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
-    """Maps domain errors to statuses once, here, and logs method, status, duration and
-    request id of each call. It logs no request content: that holds personal data."""
+    """Refuses requests that do not decode or hold control characters, maps domain errors
+    to statuses once, here, and logs method, status, duration and request id of each
+    call. It logs no request content: that holds personal data."""
 
     def __init__(self, caller_secret: str = "") -> None:
         self.caller_secret = caller_secret

@@ -29,7 +29,12 @@ from services.crm.domain.channels import (
 )
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity, IdentityKind, warning_of
-from services.crm.domain.interaction import MAX_CALL_SECONDS, InteractionContent, check_content
+from services.crm.domain.interaction import (
+    MAX_CALL_SECONDS,
+    InteractionContent,
+    check_content,
+    check_not_in_future,
+)
 from services.crm.domain.profile import CustomerProfile, fields_to_update, name_and_address
 from services.crm.projections.directory_store import DirectoryEntry
 from services.crm.wire import (
@@ -127,31 +132,22 @@ def content_from_proto(message: interaction_pb2.Interaction, now: datetime) -> I
         with problems.collect():
             occurred_at = timestamp_to_datetime(message.occurred_time, "occurred_time")
     details = _details_from_proto(message, problems)
-    if problems.found:
-        # Report the content's own problems too, so the caller learns them all at once.
-        check_content(
-            problems,
-            channel=channel,
-            occurred_at=occurred_at,
-            summary=message.summary,
-            body=message.body,
-            tags=tuple(message.tags),
-            external_id=message.external_id,
-            details=details,
-        )
-        problems.raise_if_any()
+    fields: dict[str, Any] = {
+        "occurred_at": occurred_at,
+        "summary": message.summary,
+        "body": message.body,
+        "tags": tuple(message.tags),
+        "external_id": message.external_id,
+        "details": details,
+    }
+    # Every rule here, so the caller learns every problem at once; the content checks
+    # its own rules again, as the domain must, and the use case its time again.
+    check_content(problems, channel=channel, **fields)
+    check_not_in_future(problems, occurred_at, details, now)
+    problems.raise_if_any()
     assert channel is not None
     assert direction is not None
-    return InteractionContent(
-        channel=channel,
-        direction=direction,
-        occurred_at=occurred_at,
-        summary=message.summary,
-        body=message.body,
-        tags=tuple(message.tags),
-        external_id=message.external_id,
-        details=details,
-    )
+    return InteractionContent(channel=channel, direction=direction, **fields)
 
 
 def _details_from_proto(

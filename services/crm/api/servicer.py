@@ -12,6 +12,7 @@ from crm.v1 import customer_history_service_pb2 as pb
 from services.crm import wire
 from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import ACTOR_HEADER, cause_of
+from services.crm.api.control_characters import control_character_violations
 from services.crm.api.watchers import StreamLimit, TooManyReplaysError
 from services.crm.application import CustomerHistory
 from services.crm.application.auditing import LoggedEvent
@@ -21,6 +22,7 @@ from services.crm.domain.errors import CrmError, InvalidInputError, Violations, 
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import UnlinkKind
 from services.crm.domain.interaction import InteractionContent
+from services.crm.domain.note import check_note_text
 from services.crm.projections.directory_store import NameCursor
 from services.crm.projections.timeline_store import TimelineCursor, TimelineQuery
 
@@ -233,6 +235,8 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         with problems.collect():
             customer_id = mapping.customer_id(request.customer, "customer")
         with problems.collect():
+            check_note_text(request.note.text)  # Again in the use case; here to list it too.
+        with problems.collect():
             _check_request_id(request.request_id)
         problems.raise_if_any()
         result = self.app.add_note(customer_id, request.note.text, cause, request.request_id)
@@ -357,6 +361,8 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
         failures: dict[int, CrmError] = {}
         for index, record in enumerate(request.interactions):
             problems = Violations()
+            for violation in control_character_violations(record):
+                problems.add(violation.field, violation.reason, violation.description)
             problems.check(
                 record.interaction.HasField("occurred_time"),
                 "interaction.occurred_time",

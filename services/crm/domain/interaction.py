@@ -75,22 +75,28 @@ class InteractionContent:
 
     def check_not_in_future(self, now: datetime) -> None:
         problems = Violations()
-        latest = now + MAX_FUTURE_SKEW
-        problems.check(
-            self.occurred_at <= latest,
-            "occurred_time",
-            "OCCURRED_TIME_IN_FUTURE",
-            f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
-        )
-        if isinstance(self.details, ChatDetails):
-            for index, message in enumerate(self.details.messages):
-                problems.check(
-                    message.sent_at is None or message.sent_at <= latest,
-                    f"chat.messages[{index}].send_time",
-                    "SEND_TIME_IN_FUTURE",
-                    f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
-                )
+        check_not_in_future(problems, self.occurred_at, self.details, now)
         problems.raise_if_any()
+
+
+def check_not_in_future(
+    problems: Violations, occurred_at: datetime, details: ChannelDetails | None, now: datetime
+) -> None:
+    latest = now + MAX_FUTURE_SKEW
+    problems.check(
+        occurred_at <= latest,
+        "occurred_time",
+        "OCCURRED_TIME_IN_FUTURE",
+        f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
+    )
+    if isinstance(details, ChatDetails):
+        for index, message in enumerate(details.messages):
+            problems.check(
+                message.sent_at is None or message.sent_at <= latest,
+                f"chat.messages[{index}].send_time",
+                "SEND_TIME_IN_FUTURE",
+                f"must not be more than {MAX_FUTURE_SKEW} ahead of the service's clock",
+            )
 
 
 def check_content(
