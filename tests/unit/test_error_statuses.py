@@ -16,11 +16,16 @@ from services.crm.api.errors import (
     MalformedRequestError,
     to_grpc_status,
 )
-from services.crm.api.watchers import TooManyWatchersError
+from services.crm.api.watchers import TooManyReplaysError, TooManyWatchersError
 from services.crm.application import ConcurrentUpdateError, ProjectionLaggingError
-from services.crm.application.results import ServiceStoppingError
+from services.crm.application.results import (
+    DatabaseUnavailableError,
+    DeadlinePassedError,
+    ServiceStoppingError,
+)
 from services.crm.domain import errors
 from services.crm.domain.errors import CrmError, FieldViolation, InvalidInputError
+from services.crm.domain.profile import EtagMismatchError
 from services.gateway.errors import HTTP_STATUS
 
 C = grpc.StatusCode
@@ -55,6 +60,10 @@ EXPECTED: list[tuple[CrmError, str, grpc.StatusCode, int]] = [
     (ServiceStoppingError(), "SERVICE_STOPPING", C.UNAVAILABLE, 503),
     (ConcurrentUpdateError(), "CONCURRENT_UPDATE", C.ABORTED, 409),
     (TooManyWatchersError(64, "caller"), "TOO_MANY_WATCHERS", C.RESOURCE_EXHAUSTED, 429),
+    (TooManyReplaysError(4, "service"), "TOO_MANY_REPLAYS", C.RESOURCE_EXHAUSTED, 429),
+    (DatabaseUnavailableError(), "DATABASE_UNAVAILABLE", C.UNAVAILABLE, 503),
+    (DeadlinePassedError(), "DEADLINE_EXCEEDED", C.DEADLINE_EXCEEDED, 504),
+    (EtagMismatchError("c", "e"), "ETAG_MISMATCH", C.ABORTED, 409),
     (
         CallerUnauthenticatedError("ACTOR_REQUIRED", "m"),
         "ACTOR_REQUIRED",
