@@ -50,6 +50,18 @@ def test_multi_line_fields_allow_tab_and_line_breaks_only() -> None:
     assert fields(pb.MergeCustomersRequest(evidence="\x0c")) == {"evidence": "CONTROL_CHARACTER"}
 
 
+def test_every_reason_a_person_writes_may_span_lines() -> None:
+    text = "asked twice\non the phone"
+    for request in (
+        pb.LinkIdentityRequest(reason=text),
+        pb.UnlinkIdentityRequest(reason=text),
+        pb.MergeCustomersRequest(reason=text),
+        pb.UnmergeCustomerRequest(reason=text),
+        pb.UpdateCustomerRequest(reason=text),
+    ):
+        assert fields(request) == {}, type(request).__name__
+
+
 def test_nested_repeated_and_map_fields_are_named_by_their_proto_paths() -> None:
     messages = [interaction_pb2.ChatMessage(text=t) for t in ["ok", "ok", "nul\x00"]]
     request = pb.RecordInteractionRequest(

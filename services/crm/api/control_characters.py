@@ -26,6 +26,7 @@ MULTILINE_FIELDS = frozenset(
         "crm.v1.MergeCustomersRequest.reason",
         "crm.v1.MergeCustomersRequest.evidence",
         "crm.v1.UnmergeCustomerRequest.reason",
+        "crm.v1.UpdateCustomerRequest.reason",
     }
 )
 # Repeated fields whose items succeed or fail one by one: the servicer checks each item
