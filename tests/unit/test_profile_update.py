@@ -68,6 +68,17 @@ def test_an_update_records_only_the_fields_it_changes_with_who_and_why() -> None
     assert customer.profile == CustomerProfile("Ada Lovelace", "en", Channel.PHONE, tags=("vip",))
 
 
+def test_a_field_stored_before_a_rule_tightened_does_not_block_fixing_another() -> None:
+    customer = new_customer()
+    # As a log from before language codes were checked as BCP 47 tags may hold.
+    object.__setattr__(customer.profile, "language_code", "en\n")
+
+    customer.update_profile(CustomerProfile("Ada Lovelace"), ("display_name",), AGENT)
+
+    assert customer.profile.display_name == "Ada Lovelace"
+    assert customer.profile.language_code == "en\n"
+
+
 def test_an_update_that_changes_nothing_records_nothing_and_keeps_the_etag() -> None:
     customer = new_customer()
     customer.collect_events()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from hashlib import sha256
 from typing import Any
 from uuid import UUID, uuid4, uuid5
@@ -19,7 +18,7 @@ from services.crm.domain.errors import (
 from services.crm.domain.identity import Identity
 from services.crm.domain.identity_index import UnlinkKind
 from services.crm.domain.namespace import CRM_NAMESPACE
-from services.crm.domain.profile import CustomerProfile
+from services.crm.domain.profile import CustomerProfile, with_values
 from services.crm.domain.topics import stable_topics
 
 MAX_IDENTITIES = 100
@@ -210,7 +209,7 @@ class Customer(Aggregate):
         )
         if changed:
             values = {name: getattr(given, name) for name in changed}
-            self._profile_updated(replace(self.profile, **values), changed, cause)
+            self._profile_updated(with_values(self.profile, values), changed, cause)
 
     @event(ProfileUpdated)
     def _profile_updated(

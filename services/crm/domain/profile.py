@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,3 +154,12 @@ def first_seen_profile(display_name: str) -> CustomerProfile:
         return CustomerProfile(display_name=display_name)
     except InvalidInputError:
         return CustomerProfile()
+
+
+def with_values(profile: CustomerProfile, values: dict[str, object]) -> CustomerProfile:
+    """The profile with these values, already checked, in place of its own; the fields
+    kept are not judged again, so one stored before a rule tightened can still be fixed."""
+    updated = copy.copy(profile)
+    for name, value in values.items():
+        object.__setattr__(updated, name, value)
+    return updated
