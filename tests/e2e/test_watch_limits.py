@@ -54,6 +54,9 @@ def test_a_caller_at_its_watch_limit_is_refused_while_another_caller_still_watch
         "TOO_MANY_WATCHERS",
     )
     assert refused.metadata == {"limit": "2", "scope": "caller"}
+    # Another spelling of the same agent is no way round the limit.
+    respelled = refusal(watch(server, customer, after, (("x-crm-actor", "agent:%61lice"),)))
+    assert (respelled.code, respelled.reason) == (grpc.StatusCode.UNAUTHENTICATED, "INVALID_ACTOR")
     assert next(bobs).entry.interaction.summary == "for bob"
 
     alices.pop().cancel()  # Closing one frees its slot for the same caller.

@@ -13,10 +13,12 @@ from services.crm import wire
 from services.crm.api import mapping, page_tokens
 from services.crm.api.caller import ACTOR_HEADER, cause_of
 from services.crm.api.control_characters import control_character_violations
+from services.crm.api.errors import CallerUnauthenticatedError
 from services.crm.api.watchers import StreamLimit, TooManyReplaysError
 from services.crm.application import CustomerHistory
 from services.crm.application.auditing import LoggedEvent
 from services.crm.application.importing import ImportItem
+from services.crm.domain.cause import subject_of
 from services.crm.domain.channels import Channel, Direction
 from services.crm.domain.errors import CrmError, InvalidInputError, Violations, field_prefix
 from services.crm.domain.identity import Identity
@@ -463,9 +465,14 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
 
 
 def _caller_of(context: grpc.ServicerContext) -> str:
-    """Whom a watch counts against: the actor the caller names ("" for none)."""
+    """Whom a watch counts against: the actor the caller names, in the one spelling
+    every event records ("" for callers that name none, who share one allowance)."""
     for key, value in context.invocation_metadata() or ():
         if key == ACTOR_HEADER and isinstance(value, str):
+            if subject_of(value) is None:
+                raise CallerUnauthenticatedError(
+                    "INVALID_ACTOR", f"'{ACTOR_HEADER}' must be agent:{{id}} or service:{{name}}"
+                )
             return value
     return ""
 
