@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import logging.handlers
 import queue
 import sys
-from datetime import UTC, datetime
-from typing import Any
 
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        line.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+from services.json_logs import JsonFormatter
 
 
 class _UnformattedQueueHandler(logging.handlers.QueueHandler):

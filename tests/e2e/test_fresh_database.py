@@ -44,4 +44,5 @@ def test_two_services_starting_together_on_a_fresh_database_log_no_error(
         assert server.terminate() == 0
     output = "".join(line for server in servers for line in server.lines)
     assert "Traceback" not in output
+    assert '"frames"' not in output  # No error was logged, at any level.
     assert '"level": "error"' not in output

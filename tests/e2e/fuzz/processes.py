@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 
@@ -81,16 +82,24 @@ EXCEPTION_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception|Exit|Interrupt)\b.*")
 
 
 def exceptions_by_request(lines: list[str]) -> dict[str, str]:
-    """The last line of the traceback the CRM logged for each call that raised."""
+    """The error the CRM logged for each call that raised, and where."""
     found = {}
     for line in lines:
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and isinstance(record.get("exception"), str):
-            found[str(record.get("request_id"))] = record["exception"].splitlines()[-1][:200]
+        if isinstance(record, dict) and isinstance(record.get("error"), str):
+            found[str(record.get("request_id"))] = _raised(record)[:200]
     return found
+
+
+def _raised(record: dict[str, Any]) -> str:
+    """An error as the services log it: its type and where it was raised (never its
+    message, which may quote the request)."""
+    frames = record.get("frames") or [""]
+    where = str(frames[-1]).strip().splitlines()[0] if frames[-1] else ""
+    return f"{record['error']} at {where}"
 
 
 def exception_lines(lines: list[str]) -> list[str]:
@@ -102,8 +111,8 @@ def exception_lines(lines: list[str]) -> list[str]:
             record = json.loads(line)
         except ValueError:
             record = None
-        if isinstance(record, dict) and isinstance(record.get("exception"), str):
-            texts = record["exception"].splitlines()[-1:]
+        if isinstance(record, dict) and isinstance(record.get("error"), str):
+            texts = [record["error"]]
         for text in texts:
             match = EXCEPTION_LINE.match(text.strip())
             if match and match.group(0) not in found:
