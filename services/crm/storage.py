@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import PoolTimeout
 
 DEFAULT_DATABASE_TIMEOUT_SECONDS = 5
@@ -251,6 +252,14 @@ class PollingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # Short enough that an agent sees a new interaction at once, cheap on SQLite.
     poll_interval = 0.01
 
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        # Another process may have held SQLite's lock while this waited to begin.
+        _refuse_if_passed(kwargs.get("deadline"))
+        return positions
+
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[SQLiteApplicationRecorder]:
@@ -281,6 +290,15 @@ class CheckedPostgresSubscription(PostgresSubscription):
             super().__exit__(*args, **kwargs)
         finally:
             self._checker.join()
+
+
+class CommitTooLateError(Exception):
+    """The caller's deadline passed before its write could commit: it was rolled back."""
+
+
+def _refuse_if_passed(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise CommitTooLateError
 
 
 def snapshot_recorder(factory: InfrastructureFactory[Any]) -> AggregateRecorder:
@@ -329,6 +347,30 @@ class CheckedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         with schema_creation_lock(self.datastore):
             super().create_table()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Tried once (see fail_fast_queries); with a deadline, waits for the log's lock
+        no longer than the caller does, and rolls back rather than commit after it."""
+        deadline: float | None = kwargs.get("deadline")
+        with (
+            self.datastore.get_connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            if deadline is not None:
+                _refuse_if_passed(deadline)
+                # 0 would mean no limit at all.
+                wait = max(1, math.ceil((deadline - time.monotonic()) * 1000))
+                cursor.execute(SQL("SET LOCAL lock_timeout = {}").format(Literal(wait)))
+            try:
+                self._insert_stored_events(cursor, stored_events)
+            except psycopg.errors.LockNotAvailable as error:
+                raise CommitTooLateError from error
+            positions = self._fetch_ids_after_insert_events(cursor, stored_events)
+            _refuse_if_passed(deadline)
+        return positions
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -42,10 +42,10 @@ def test_a_conflict_inside_a_batch_fails_only_its_own_call(app: CustomerHistory)
     release = threading.Event()
     batch_sizes: list[int] = []
 
-    def slow_insert(events: Sequence[StoredEvent]) -> Any:
+    def slow_insert(events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         batch_sizes.append(len(events))
         release.wait(30)  # Holds the first commit so the rest queue up behind it.
-        return app.recorder.insert_events(events)
+        return app.recorder.insert_events(events, **kwargs)
 
     group = GroupCommit(slow_insert)
     fresh = [note(f"random:{uuid4()}") for _ in range(8)]
@@ -128,7 +128,7 @@ def test_a_save_after_stopping_is_refused_at_once(app: CustomerHistory) -> None:
 def test_callers_waiting_when_the_writer_dies_are_told_not_left_waiting(
     app: CustomerHistory,
 ) -> None:
-    def broken_insert(events: Sequence[StoredEvent]) -> Any:
+    def broken_insert(events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         raise SystemExit  # Escapes every handler, as a crash in the writer would.
 
     group = GroupCommit(broken_insert)

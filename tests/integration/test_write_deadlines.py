@@ -3,16 +3,19 @@ answer fails every waiting write at once."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import OperationalError, StoredEvent
+from psycopg import sql
 
 from services.crm.application import CustomerHistory
 from services.crm.application.bounds import bounded_call
@@ -32,13 +35,13 @@ class HeldInsert:
         self.started = threading.Event()
         self.release = threading.Event()
 
-    def __call__(self, events: Sequence[StoredEvent]) -> Any:
+    def __call__(self, events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         self.batches.append(len(events))
         self.started.set()
         self.release.wait(30)
         if self.fails:
             raise OperationalError("server closed the connection unexpectedly")
-        return self.app.recorder.insert_events(events)
+        return self.app.recorder.insert_events(events, **kwargs)
 
 
 @pytest.fixture
@@ -154,3 +157,47 @@ def test_a_call_without_a_deadline_still_commits(grouped: CustomerHistory) -> No
         grouped.save(saved)
 
     assert is_stored(grouped, saved.id)
+
+
+@contextmanager
+def log_locked_by_another_writer(app: CustomerHistory, env: dict[str, str]) -> Iterator[None]:
+    """Another writer holds the log's lock until the block ends, as a long transaction
+    of another replica (or, on SQLite, of the projector's process) would."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        holder = sqlite3.connect(env["SQLITE_DBNAME"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    recorder: Any = app.recorder
+    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    with recorder.datastore.get_connection() as holder, holder.transaction():
+        holder.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+        yield
+
+
+@pytest.mark.parametrize("group_commit", [False, True])
+def test_a_write_waiting_for_the_logs_lock_past_its_deadline_is_rolled_back(
+    env: dict[str, str], group_commit: bool
+) -> None:
+    app = open_application(env, group_commit=group_commit)
+    late = note(f"random:{uuid4()}")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            with log_locked_by_another_writer(app, env):
+
+                def save_late() -> None:
+                    with bounded_call(time_remaining=0.5):
+                        app.save(late)
+
+                attempt = pool.submit(save_late)
+                time.sleep(1.5)  # The lock outlives the caller's deadline.
+            with pytest.raises(DeadlinePassedError):
+                attempt.result(30)
+        assert not is_stored(app, late.id)
+        app.save(note(f"random:{uuid4()}"))  # The log takes writes again.
+    finally:
+        app.close()

@@ -92,7 +92,7 @@ class CustomerHistoryBase(Application[UUID]):
     ) -> list[Recording[UUID]]:
         if self._group_commit is None or kwargs:
             check_deadline()
-            return super().save(*objs, **kwargs)
+            return super().save(*objs, deadline=call_deadline(), **kwargs)
         processing: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
             # The library's collect_events() checks runtime protocols, slow at bulk sizes.

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from services.crm.application.results import DatabaseUnavailableError, DeadlinePassedError
+from services.crm.storage import CommitTooLateError
 
 # What the event store raises, on either database, for a connection it cannot get,
 # lost, or a lock it waited for too long.
@@ -33,6 +34,8 @@ def bounded_call(time_remaining: float | None) -> Iterator[None]:
     token = _deadline.set(deadline)
     try:
         yield
+    except CommitTooLateError as error:
+        raise DeadlinePassedError() from error
     except DATABASE_UNAVAILABLE as error:
         raise DatabaseUnavailableError() from error
     finally:

@@ -9,8 +9,10 @@ caller's bad events), each save is tried on its own, so a failure fails only the
 call it belongs to. If the database does not answer, every save waiting fails at
 once, rather than each waiting its turn to find out.
 
-A save is committed only if its caller still waits: one whose deadline passed, or
-whose caller stopped waiting, before its transaction began is dropped unwritten.
+A save is committed only if its caller still waits: one whose caller stopped waiting
+before its transaction began is dropped unwritten, and a transaction whose deadline
+(the earliest of its saves') passes before it commits is rolled back; its saves are
+then tried alone, each against its own deadline.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from services.crm.application.results import (
     DeadlinePassedError,
     ServiceStoppingError,
 )
+from services.crm.storage import CommitTooLateError
 
-Insert = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+# Inserts events in one transaction, committing it only before the deadline, if given.
+Insert = Callable[..., Sequence[int] | None]
 # A save's events, its caller's answer, and its deadline on the clock (None: no deadline).
 Waiting = tuple[list[StoredEvent], Future[list[int]], float | None]
 MAX_BATCH = 500
@@ -131,8 +135,9 @@ class GroupCommit:
             self._commit_each(batch)
             return
         joint = [event for events, _, _ in batch for event in events]
+        deadlines = [deadline for _, _, deadline in batch if deadline is not None]
         try:
-            inserted = self._insert(joint)
+            inserted = self._insert(joint, deadline=min(deadlines, default=None))
         except DATABASE_UNAVAILABLE:
             self._fail_unavailable(batch)
             return
@@ -168,7 +173,9 @@ class GroupCommit:
                 done.set_exception(DeadlinePassedError())
                 continue
             try:
-                done.set_result(_checked(self._insert(events), events))
+                done.set_result(_checked(self._insert(events, deadline=deadline), events))
+            except CommitTooLateError:
+                done.set_exception(DeadlinePassedError())
             except DATABASE_UNAVAILABLE:
                 self._fail_unavailable(batch[index:])
                 return
