@@ -4,12 +4,10 @@ dropping for a rebuild."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
 
@@ -42,17 +40,9 @@ class PostgresReadModel(PostgresTrackingRecorder):
             datastore.pool.kwargs["context"] = nul_escaping_adapters()
 
     def create_table(self) -> None:
-        # Replicas starting together race on CREATE TABLE IF NOT EXISTS; PostgreSQL
-        # then fails all but one, and the tables exist once the winner commits.
-        for attempt in range(5):
-            try:
-                with schema_creation_lock(self.datastore):
-                    super().create_table()
-                return
-            except IntegrityError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.1 * (attempt + 1))
+        # Replicas starting together would race on CREATE TABLE IF NOT EXISTS.
+        with schema_creation_lock(self.datastore):
+            super().create_table()
 
     def _q(self, statement: str) -> str:
         tracking = _quoted(self.datastore.schema, self.tracking_table_name)
