@@ -240,7 +240,7 @@ def test_an_agent_names_a_customer_first_seen_by_email_and_the_timeline_says_who
     expect(page.get_by_role("list", name="Search results")).to_have_text(re.compile("Ada Lovelace"))
 
     expect(page.locator("#live")).to_have_text("Live")
-    body = {"displayName": "Ada King"}
-    gateway.call("PATCH", f"/v1/{customer}?updateMask=displayName", body, agent="bob")
+    body = {"customer": {"displayName": "Ada King"}, "updateMask": "displayName"}
+    gateway.call("PATCH", f"/v1/{customer}", body, agent="bob")
     expect(page.get_by_role("heading", name="Ada King")).to_be_visible()
     expect(change.locator(".entry-title")).to_have_text("Name set to “Ada King”")

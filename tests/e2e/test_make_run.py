@@ -102,9 +102,13 @@ def test_make_run_shows_demo_customers_and_the_readme_hint_finds_ada_once_named(
             nameless = client.get("/v1/customers:search?name=ada", headers=headers)
             customer = recorded["interaction"]["customer"]
             named = client.patch(
-                f"/v1/{customer}?updateMask=displayName&reason=told%20us%20on%20the%20phone",
+                f"/v1/{customer}",
                 headers=headers,
-                json={"displayName": "Ada Lovelace"},
+                json={
+                    "customer": {"displayName": "Ada Lovelace"},
+                    "updateMask": "displayName",
+                    "reason": "told us on the phone",
+                },
             )
             position = named.json()["commitPosition"]
             found = client.get(

@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from services.gateway.logs import JsonFormatter
 from services.gateway.request_log import RequestLog
+from services.json_logs import JsonFormatter
 
 # Built, so that the source line a traceback shows does not hold it.
 EMAIL = "@".join(["ada", "example.com"])

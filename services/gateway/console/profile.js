@@ -57,9 +57,13 @@ export async function saveName(event) {
   $("rename-submit").disabled = true;
   $("rename-status").textContent = "Saving…";
   try {
-    const params = new URLSearchParams({ updateMask: "displayName", requestId: pending.requestId, reason });
-    const body = { displayName, etag: (shown && shown.etag) || "" };
-    const answer = await api(`/v1/${customer}?${params}`, { method: "PATCH", body });
+    const body = {
+      customer: { displayName, etag: (shown && shown.etag) || "" },
+      updateMask: "displayName",
+      requestId: pending.requestId,
+      reason,
+    };
+    const answer = await api(`/v1/${customer}`, { method: "PATCH", body });
     pending = null;
     if (customer !== state.customer) return;
     $("customer-title").textContent = customerTitle(answer.customer);
