@@ -43,8 +43,10 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/unit/test_*limit*.py",
     ],
     "services/crm/domain/customer.py": [
-        "tests/unit/test_customer.py",
+        "tests/unit/test_customer*.py",
+        "tests/unit/test_profile_update.py",
         "tests/integration/test_merging.py",
+        "tests/integration/test_recycled_identities.py",
         "tests/integration/test_merge_properties.py",
         "tests/integration/test_*unlink*.py",
         "tests/integration/test_*unmerge*.py",
@@ -62,6 +64,7 @@ SELECTIONS: dict[str, list[str]] = {
     ],
     "services/gateway/auth.py": [
         "tests/unit/test_gateway_config.py",
+        "tests/unit/test_cause.py",
         "tests/e2e/test_gateway.py",
         "tests/unit/test_*auth*.py",
         "tests/unit/test_*jwt*.py",
