@@ -20,13 +20,13 @@ from google.protobuf import json_format
 from services.gateway.routes import Route, routes_of
 from tests.e2e.fuzz.calls import CALLER_SECRET, DEADLINE_SECONDS, Caller, seed_world
 from tests.e2e.fuzz.ledger import REASON, Ledger, assert_log_holds_only_accepted_writes
-from tests.e2e.fuzz.processes import GatewayProcess
 from tests.e2e.fuzz.seeds import SERVICE, World, seed_request
 from tests.e2e.fuzz.values import (
     bad_json_value,
     mutate_json,
     short,
 )
+from tests.e2e.gateway_server import GatewayProcess, serve_gateway
 from tests.e2e.server_process import ServerProcess
 
 SEED = 20_261_003
@@ -42,17 +42,16 @@ def crm(database_url: str, start_server: Callable[..., ServerProcess]) -> Server
 
 @pytest.fixture
 def gateway(crm: ServerProcess) -> Iterator[GatewayProcess]:
-    started = GatewayProcess(
-        crm.port,
+    with serve_gateway(
+        f"127.0.0.1:{crm.port}",
         CRM_GATEWAY_CRM_SECRET=CALLER_SECRET,
         CRM_GATEWAY_JWT_SECRET=JWT_SECRET,
         CRM_GATEWAY_API_KEYS="fuzz-admin=admin@agent:fuzz-admin",
         # The CRM's own deadline, not the gateway's shorter default, so a busy machine
         # does not turn a slow answer into a 504.
         CRM_GATEWAY_DEADLINE_SECONDS=str(DEADLINE_SECONDS),
-    )
-    yield started
-    started.stop()
+    ) as started:
+        yield started
 
 
 def _token(**claims: Any) -> str:
