@@ -322,3 +322,34 @@ def test_a_time_in_the_future_is_reported_with_the_other_violations(stub: Any) -
         "interaction.tags[0]": "INVALID_TAG",
         "interaction.occurred_time": "OCCURRED_TIME_IN_FUTURE",
     }
+
+
+def test_a_reason_over_500_characters_is_reported_with_the_other_violations(stub: Any) -> None:
+    too_long = "r" * 501
+    requests = {
+        "LinkIdentity": pb.LinkIdentityRequest(
+            customer="people/1", identity=identity_pb2.Identity(email="nope"), reason=too_long
+        ),
+        "MergeCustomers": pb.MergeCustomersRequest(
+            source="people/1", target="people/2", reason=too_long
+        ),
+        "UnmergeCustomer": pb.UnmergeCustomerRequest(customer="people/1", reason=too_long),
+    }
+    reported = {}
+    for rpc, request in requests.items():
+        with pytest.raises(grpc.RpcError) as raised:
+            getattr(stub, rpc)(request, metadata=AGENT_METADATA)
+        reported[rpc] = ErrorDetails(raised.value).fields
+    assert reported == {
+        "LinkIdentity": {
+            "reason": "REASON_TOO_LONG",
+            "customer": "INVALID_CUSTOMER_NAME",
+            "identity.email": "INVALID_EMAIL",
+        },
+        "MergeCustomers": {
+            "reason": "REASON_TOO_LONG",
+            "source": "INVALID_CUSTOMER_NAME",
+            "target": "INVALID_CUSTOMER_NAME",
+        },
+        "UnmergeCustomer": {"reason": "REASON_TOO_LONG", "customer": "INVALID_CUSTOMER_NAME"},
+    }

@@ -121,8 +121,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     def UpdateCustomer(
         self, request: pb.UpdateCustomerRequest, context: grpc.ServicerContext
     ) -> pb.UpdateCustomerResponse:
-        cause = cause_of(context, reason=request.reason)
         problems = Violations()
+        with problems.collect():
+            cause = cause_of(context, reason=request.reason)
         with problems.collect():
             customer_id = mapping.customer_id(request.customer.name, "customer.name")
         with problems.collect():
@@ -142,8 +143,10 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     def LinkIdentity(
         self, request: pb.LinkIdentityRequest, context: grpc.ServicerContext
     ) -> pb.LinkIdentityResponse:
-        cause = cause_of(context, reason=request.reason)
-        customer_id, identity = self._customer_and_identity(request)
+        problems = Violations()
+        with problems.collect():
+            cause = cause_of(context, reason=request.reason)
+        customer_id, identity = self._customer_and_identity(request, problems)
         result = self.app.link_identity(customer_id, identity, cause)
         return pb.LinkIdentityResponse(
             customer=mapping.customer_to_proto(result.customer),
@@ -154,8 +157,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     def UnlinkIdentity(
         self, request: pb.UnlinkIdentityRequest, context: grpc.ServicerContext
     ) -> pb.UnlinkIdentityResponse:
-        cause = cause_of(context, reason=request.reason)
         problems = Violations()
+        with problems.collect():
+            cause = cause_of(context, reason=request.reason)
         with problems.collect():
             kind = mapping.enum_value(
                 pb.UnlinkKind, "UNLINK_KIND", request.kind, UnlinkKind, "kind"
@@ -169,8 +173,9 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     def MergeCustomers(
         self, request: pb.MergeCustomersRequest, context: grpc.ServicerContext
     ) -> pb.MergeCustomersResponse:
-        cause = cause_of(context, reason=request.reason)
         problems = Violations()
+        with problems.collect():
+            cause = cause_of(context, reason=request.reason)
         with problems.collect():
             source = mapping.customer_id(request.source, "source")
         with problems.collect():
@@ -190,8 +195,13 @@ class CustomerHistoryServicer(customer_history_service_pb2_grpc.CustomerHistoryS
     def UnmergeCustomer(
         self, request: pb.UnmergeCustomerRequest, context: grpc.ServicerContext
     ) -> pb.UnmergeCustomerResponse:
-        cause = cause_of(context, reason=request.reason)
-        result = self.app.unmerge_customer(mapping.customer_id(request.customer, "customer"), cause)
+        problems = Violations()
+        with problems.collect():
+            cause = cause_of(context, reason=request.reason)
+        with problems.collect():
+            customer_id = mapping.customer_id(request.customer, "customer")
+        problems.raise_if_any()
+        result = self.app.unmerge_customer(customer_id, cause)
         return pb.UnmergeCustomerResponse(
             customer=mapping.customer_to_proto(result.customer), commit_position=result.position
         )
