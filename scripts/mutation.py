@@ -34,6 +34,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/integration/test_recording.py",
         "tests/integration/test_merging.py",
         "tests/unit/test_*identit*.py",
+        "tests/unit/test_limits.py",
     ],
     "services/crm/domain/interaction.py": [
         "tests/unit/test_interaction.py",
