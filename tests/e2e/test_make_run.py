@@ -26,7 +26,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def start_make_run(tmp_path: Path) -> tuple[subprocess.Popen[str], queue.Queue[str], int, int]:
+    """scripts/run-dev.sh, as `make run` starts it, on free ports and a fresh database;
+    its output arrives line by line in the queue."""
     gateway_port, crm_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -45,6 +47,11 @@ def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Pa
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    return process, lines, gateway_port, crm_port
+
+
+def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process, lines, gateway_port, crm_port = start_make_run(tmp_path)
     try:
         console = _wait_for(lines, re.compile(r"Agent console\s+(\S+)"))
         token = console.split("#token=")[1]
@@ -73,24 +80,7 @@ def test_run_dev_serves_the_console_and_the_api_and_stops_on_ctrl_c(tmp_path: Pa
 def test_make_run_shows_demo_customers_and_the_readme_hint_finds_ada_once_named(
     tmp_path: Path,
 ) -> None:
-    gateway_port, crm_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "CRM_DATABASE_URL": f"sqlite:///{tmp_path}/crm.sqlite3",
-        "CRM_LISTEN_ADDRESS": f"127.0.0.1:{crm_port}",
-        "CRM_GATEWAY_PORT": str(gateway_port),
-    }
-    process = subprocess.Popen(
-        ["scripts/run-dev.sh"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    process, lines, gateway_port, _ = start_make_run(tmp_path)
     try:
         demo = _wait_for(lines, re.compile(r"^(demo data: .*)$"))
         token = _wait_for(lines, re.compile(r"Agent console\s+\S+#token=(\S+)"))
