@@ -194,6 +194,14 @@ RECORD = "/v1/interactions:record"
         ("GET", "/v1/nowhere", {}, 404, "ROUTE_NOT_FOUND"),
         ("DELETE", "/v1/customers:search", {}, 405, "METHOD_NOT_ALLOWED"),
         ("GET", "/v1/customers/not-a-uuid", {}, 400, "INVALID_CUSTOMER_NAME"),
+        # JSON's \u0000 reaches the CRM as NUL, which its edge refuses.
+        (
+            "POST",
+            "/v1/customers",
+            {"content": b'{"displayName": "Ada\\u0000Lovelace"}'},
+            400,
+            "CONTROL_CHARACTER",
+        ),
     ],
 )
 def test_bad_http_requests_get_a_clear_4xx_with_a_reason(
