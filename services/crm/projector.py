@@ -19,6 +19,7 @@ from crm.v1 import customer_history_service_pb2
 
 from services.crm.config import Settings
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
+from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
@@ -112,17 +113,13 @@ def run_projector(settings: Settings) -> None:
     env = eventsourcing_env(settings.database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    signals = StopSignals()
     supervisors = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
     for supervisor in supervisors:
         supervisor.start()
     logger.info("projecting", extra={"fields": {"read_models": len(supervisors)}})
     # The parent may have died before the death signal was asked for.
-    while not stopping.wait(0.5):
-        if parent and os.getppid() != parent:
-            break
+    signals.wait(0.5, or_until=lambda: bool(parent) and os.getppid() != parent)
     for supervisor in supervisors:
         supervisor.request_stop()  # All at once: each then ends its batch in hand.
     for supervisor in supervisors:

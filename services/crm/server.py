@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from concurrent import futures
 from dataclasses import dataclass
-from types import FrameType
 
 import grpc
 from crm.v1 import customer_history_service_pb2, customer_history_service_pb2_grpc
@@ -23,6 +20,7 @@ from services.crm.health import HealthMonitor, HealthStatus, database_check
 from services.crm.projections.health import ProjectionHealth
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.projector import ProjectionProcess
+from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
@@ -138,18 +136,9 @@ def _projections(
 
 def serve(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then drain in-flight calls and stop cleanly."""
+    signals = StopSignals()
     service = start_service(settings)
-    stopping = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("stopping", extra={"fields": {"signal": signal.Signals(signum).name}})
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    # A signal may land on one of gRPC's threads; Python runs the handler only when
-    # the main thread next runs bytecode, so wait in short slices.
-    while not stopping.wait(0.2):
-        pass
+    signals.wait(0.2)
+    logger.info("stopping", extra={"fields": {"signal": signals.received[0].name}})
     service.stop()
     logger.info("stopped")
