@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +17,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.e2e.server_process import ROOT, ServerProcess
+from tests.e2e.logged_process import ROOT, LoggedProcess
+from tests.e2e.server_process import ServerProcess
 
 
-class GatewayProcess:
+class GatewayProcess(LoggedProcess):
     """`python -m services.gateway` on a free port, configured by CRM_GATEWAY_* variables."""
 
     def __init__(self, crm_address: str, **settings: str) -> None:
@@ -35,40 +33,9 @@ class GatewayProcess:
             "CRM_GATEWAY_PORT": "0",
             **settings,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.gateway"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            encoding="utf-8",
-            errors="backslashreplace",
-        )
-        self.lines: list[str] = []
-        self._incoming: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__([sys.executable, "-m", "services.gateway"], env)
         self.port = int(self.wait_for_log("serving", timeout=60)["port"])
         self.url = f"http://127.0.0.1:{self.port}"
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-            self._incoming.put(line)
-
-    def wait_for_log(self, message: str, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self._incoming.get(timeout=0.1)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            record = _json(line)
-            if record.get("message") == message:
-                return record
-        raise AssertionError(f"no {message!r} log line; output:\n{''.join(self.lines)}")
 
     def records(self) -> list[dict[str, Any]]:
         """Every log line so far, parsed; a line that is not JSON fails the test."""
@@ -121,11 +88,3 @@ def _database(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
             connection.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
             )
-
-
-def _json(line: str) -> dict[str, Any]:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) else {}

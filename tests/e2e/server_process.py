@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import signal
-import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
-from typing import Any
 
 import grpc
 from crm.v1 import customer_history_service_pb2_grpc
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.logged_process import ROOT, LoggedProcess
 
 
-class ServerProcess:
+class ServerProcess(LoggedProcess):
     def __init__(self, database_url: str, **extra_env: str) -> None:
-        self.env = env = {
+        env = {
             **os.environ,
             "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
             "CRM_DATABASE_URL": database_url,
@@ -29,43 +22,10 @@ class ServerProcess:
             "CRM_MAX_READ_WAIT_SECONDS": "30",
             **extra_env,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.crm", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._incoming: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__([sys.executable, "-m", "services.crm", "serve"], env)
         self.port = int(self.wait_for_log("serving", timeout=60)["port"])
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = customer_history_service_pb2_grpc.CustomerHistoryServiceStub(self.channel)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-            self._incoming.put(line)
-
-    def wait_for_log(self, message: str, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self._incoming.get(timeout=0.1)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("message") == message:
-                return dict(record)
-        raise AssertionError(f"no {message!r} log line; output:\n{''.join(self.lines)}")
 
     def terminate(self, timeout: float = 30) -> int:
         self.process.send_signal(signal.SIGTERM)

@@ -12,7 +12,8 @@ from crm.v1 import channel_pb2
 from crm.v1 import customer_history_service_pb2 as pb
 
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.server_process import ROOT, ServerProcess
+from tests.e2e.logged_process import ROOT
+from tests.e2e.server_process import ServerProcess
 
 EVERY_CHANNEL = {
     "CHANNEL_PHONE",

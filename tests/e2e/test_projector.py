@@ -21,7 +21,8 @@ from services.crm.storage import eventsourcing_env
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
 from tests.e2e.grpc_helpers import record_by_email
-from tests.e2e.server_process import ROOT, ServerProcess
+from tests.e2e.logged_process import ROOT
+from tests.e2e.server_process import ServerProcess
 from tests.e2e.test_process import timeline_names
 from tests.stored_events import store_customer_named, store_unreadable_customer
 

@@ -18,7 +18,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
 from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record, record_by_email
-from tests.e2e.server_process import ROOT, ServerProcess
+from tests.e2e.logged_process import ROOT
+from tests.e2e.server_process import ServerProcess
 
 PROFILE_UPDATED = pb.CUSTOMER_CHANGE_KIND_PROFILE_UPDATED
 
