@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         from services.crm.projections.runner import READ_MODELS, rebuild_read_model
         from services.crm.storage import eventsourcing_env
 
-        env = eventsourcing_env(settings.database_url)
+        env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
         for read_model in READ_MODELS:
             rebuilt = rebuild_read_model(env, read_model)
             logging.getLogger("crm").info(

@@ -110,7 +110,7 @@ def run_projector(settings: Settings) -> None:
     parent = int(os.environ.get(PARENT_PID, "0"))
     if parent:
         _die_with_parent()
-    env = eventsourcing_env(settings.database_url)
+    env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
     signals = StopSignals()
