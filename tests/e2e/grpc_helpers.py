@@ -23,6 +23,20 @@ def email_interaction(**overrides: Any) -> interaction_pb2.Interaction:
     return interaction_pb2.Interaction(**values)
 
 
+def chat_interaction(*texts: str) -> interaction_pb2.Interaction:
+    """A chat whose transcript is these customer messages, and no summary."""
+    return email_interaction(
+        channel=channel_pb2.CHANNEL_CHAT,
+        summary="",
+        chat=interaction_pb2.ChatDetails(
+            messages=[
+                interaction_pb2.ChatMessage(speaker=interaction_pb2.CHAT_SPEAKER_CUSTOMER, text=t)
+                for t in texts
+            ]
+        ),
+    )
+
+
 def record(stub: Any, request: pb.RecordInteractionRequest) -> pb.RecordInteractionResponse:
     response: pb.RecordInteractionResponse = stub.RecordInteraction(
         request, metadata=AGENT_METADATA, timeout=30

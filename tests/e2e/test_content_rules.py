@@ -7,12 +7,17 @@ from typing import Any
 
 import grpc
 import pytest
-from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2, note_pb2
 from crm.v1 import customer_history_service_pb2 as pb
+from crm.v1 import customer_pb2, identity_pb2, note_pb2
 
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record_by_email
+from tests.e2e.grpc_helpers import (
+    ErrorDetails,
+    chat_interaction,
+    email_interaction,
+    record_by_email,
+)
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 # Each displays as nothing: zero-width space, Hangul fillers, blank braille, word joiner.
@@ -26,26 +31,13 @@ def refused(call: Any, request: Any) -> ErrorDetails:
     return ErrorDetails(raised.value)
 
 
-def chat_of(*texts: str) -> interaction_pb2.Interaction:
-    return email_interaction(
-        channel=channel_pb2.CHANNEL_CHAT,
-        summary="",
-        chat=interaction_pb2.ChatDetails(
-            messages=[
-                interaction_pb2.ChatMessage(speaker=interaction_pb2.CHAT_SPEAKER_CUSTOMER, text=t)
-                for t in texts
-            ]
-        ),
-    )
-
-
 @pytest.mark.parametrize("blank", ["\u200b", "   "])
 def test_a_transcript_that_says_nothing_is_refused_like_an_empty_summary(
     blank: str, stub: Any
 ) -> None:
     request = pb.RecordInteractionRequest(
         identity=identity_pb2.Identity(email=random_refs.email()),
-        interaction=chat_of(blank, blank),
+        interaction=chat_interaction(blank, blank),
     )
     error = refused(stub.RecordInteraction, request)
     assert error.fields == {

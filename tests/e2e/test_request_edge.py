@@ -9,13 +9,18 @@ from typing import Any
 
 import grpc
 import pytest
-from crm.v1 import channel_pb2, customer_pb2, identity_pb2, interaction_pb2, note_pb2
 from crm.v1 import customer_history_service_pb2 as pb
+from crm.v1 import customer_pb2, identity_pb2, interaction_pb2, note_pb2
 
 from services.crm.server import RunningService
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.grpc_helpers import ErrorDetails, email_interaction, record_by_email
+from tests.e2e.grpc_helpers import (
+    ErrorDetails,
+    chat_interaction,
+    email_interaction,
+    record_by_email,
+)
 from tests.e2e.server_process import ServerProcess
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -135,26 +140,13 @@ def test_a_control_character_in_an_attribute_key_is_refused_without_echoing_the_
     assert ErrorDetails(raised.value).fields == {"customer.attributes": "CONTROL_CHARACTER"}
 
 
-def chat(*texts: str) -> interaction_pb2.Interaction:
-    return email_interaction(
-        channel=channel_pb2.CHANNEL_CHAT,
-        summary="",
-        chat=interaction_pb2.ChatDetails(
-            messages=[
-                interaction_pb2.ChatMessage(speaker=interaction_pb2.CHAT_SPEAKER_CUSTOMER, text=t)
-                for t in texts
-            ]
-        ),
-    )
-
-
 def test_chat_text_may_hold_tabs_and_line_breaks_but_no_other_control_character(
     stub: Any,
 ) -> None:
     visitor = identity_pb2.Identity(chat_visitor_id=f"visitor-{random_refs.suffix()}")
     accepted = stub.RecordInteraction(
         pb.RecordInteractionRequest(
-            identity=visitor, interaction=chat("hello", "line one\r\nline two", "a\tb")
+            identity=visitor, interaction=chat_interaction("hello", "line one\r\nline two", "a\tb")
         ),
         metadata=AGENT_METADATA,
     )
@@ -162,7 +154,8 @@ def test_chat_text_may_hold_tabs_and_line_breaks_but_no_other_control_character(
     with pytest.raises(grpc.RpcError) as raised:
         stub.RecordInteraction(
             pb.RecordInteractionRequest(
-                identity=visitor, interaction=chat("hello", "fine", "bell\x07", "nul\x00")
+                identity=visitor,
+                interaction=chat_interaction("hello", "fine", "bell\x07", "nul\x00"),
             ),
             metadata=AGENT_METADATA,
         )
