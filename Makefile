@@ -10,7 +10,7 @@ GOOGLEAPIS = $(shell $(PY) -c "import google.api.annotations_pb2 as m, os; print
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
 
-.PHONY: run test lint proto bench mutation rebuild-projections clean
+.PHONY: run test lint proto bench mutation rebuild-projections deploy-check clean
 
 run: $(INSTALLED) $(GENERATED)
 	scripts/run-dev.sh
@@ -18,6 +18,7 @@ run: $(INSTALLED) $(GENERATED)
 test: lint
 	scripts/ensure-postgres-binaries.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-kubectl.sh
 	$(PY) -m pytest
 
 lint: $(INSTALLED) $(GENERATED)
@@ -27,6 +28,11 @@ lint: $(INSTALLED) $(GENERATED)
 	$(VENV)/bin/buf lint
 
 proto: $(GENERATED)
+
+# deploy/ offline: the Kubernetes base rendered and validated, compose.yaml, the Dockerfile.
+deploy-check: $(INSTALLED) $(GENERATED)
+	scripts/ensure-kubectl.sh
+	$(PY) -m pytest tests/deploy
 
 # BENCH_QUICK=1 for a reduced run; BENCH_DATABASE_URL names the PostgreSQL to use.
 bench: $(INSTALLED) $(GENERATED)
