@@ -25,7 +25,7 @@ def test_the_image_is_built_only_by_the_script_the_packaging_test_runs() -> None
     assert os.access(script, os.X_OK)
     tests_running_it = [
         path
-        for path in (ROOT / "tests").rglob("test_*.py")
+        for path in (ROOT / "tests").rglob("*.py")
         if "deploy" not in path.relative_to(ROOT).parts and "build-venv.sh" in path.read_text()
     ]
     assert tests_running_it, "no test runs scripts/build-venv.sh, the image's build step"
