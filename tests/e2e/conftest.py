@@ -26,6 +26,7 @@ def service(database_url: str) -> Iterator[RunningService]:
             max_read_wait_seconds=30,
             # In this process, so a test starts quickly; ServerProcess runs a projector.
             projections="thread",
+            metrics_address="127.0.0.1:0",
         )
     )
     yield running
