@@ -4,12 +4,14 @@ Metrics section lists it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import identity_pb2
 
+from services.metrics_server import open_metrics_server
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
 from tests.e2e.gateway_server import crm_process
@@ -145,3 +147,33 @@ def test_database_pools_are_reported_on_postgresql_only(crm: ServerProcess) -> N
         assert in_use is not None
         assert 0 <= in_use <= opened
         assert found.value("crm_database_pool_waiting_requests", pool=pool) == 0
+
+
+def test_a_process_writing_to_a_multiprocess_directory_leaves_serving_to_its_starter(
+    tmp_path: Path,
+) -> None:
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    server = ServerProcess(
+        f"sqlite:///{tmp_path}/crm.sqlite3",
+        PROMETHEUS_MULTIPROC_DIR=str(shared),
+        CRM_HEALTH_INTERVAL_SECONDS="0.2",
+        CRM_PROJECTIONS="thread",
+    )
+    try:
+        record_by_email(server.stub, random_refs.email())
+        starter = open_metrics_server("127.0.0.1:0", multiprocess_dir=str(shared))
+        try:
+            found = scrape_until(
+                starter.port,
+                lambda s: s.value("crm_read_model_lag_events", read_model="timeline") == 0,
+            )
+        finally:
+            starter.close()
+    finally:
+        server.terminate()
+
+    assert server.metrics_port is None
+    assert found.value("crm_rpc_requests_total", method=RECORD, code="OK") == 1
+    assert found.value("crm_open_watches") == 0
+    assert found.value("crm_read_model_lag_events", read_model="directory") == 0
