@@ -3,7 +3,6 @@ Metrics section lists it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -14,20 +13,11 @@ from crm.v1 import identity_pb2
 from services.metrics_server import open_metrics_server
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
-from tests.e2e.gateway_server import crm_process
 from tests.e2e.grpc_helpers import email_interaction, record, record_by_email
 from tests.e2e.scrapes import Scrape, scrape, scrape_until
 from tests.e2e.server_process import ServerProcess
 
 RECORD = "crm.v1.CustomerHistoryService/RecordInteraction"
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def crm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    with crm_process(request, tmp_path_factory.mktemp("crm")) as server:
-        yield server
 
 
 def calls(found: Scrape, method: str) -> dict[str, float]:
