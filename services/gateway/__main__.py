@@ -50,9 +50,17 @@ def main() -> int:
         # elsewhere and resume with Last-Event-ID.
         timeout_graceful_shutdown=5,
     )
-    metrics = settings.metrics_address
-    _Server(config, start_metrics_server(metrics) if metrics else None).run()
+    try:
+        metrics_port = _serve_metrics(settings.metrics_address)
+    except OSError as error:
+        print(f"gateway: CRM_GATEWAY_METRICS_ADDRESS: {error.strerror}", file=sys.stderr)
+        return 2
+    _Server(config, metrics_port).run()
     return 0
+
+
+def _serve_metrics(address: str) -> int | None:
+    return start_metrics_server(address) if address else None
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 
 from services.crm.config import Settings
 from services.crm.metrics.feeds import observe_events_applied, read_model_observer
+from services.crm.metrics.wiring import listen
 from services.crm.projections.batch_runner import AppliedObserver
 from services.crm.projections.health import ProjectionHealth
 from services.crm.projections.runner import open_application
-from services.metrics_server import open_metrics_server
 
 
 def applied_observer(settings: Settings) -> AppliedObserver | None:
@@ -29,7 +29,7 @@ class ProjectorMetrics:
             observe=read_model_observer(self._app, pools=False),
         )
         self._interval = settings.health_interval_seconds
-        self._server = open_metrics_server(settings.metrics_address)
+        self._server = listen(settings.metrics_address)
         self.port = self._server.port
         self._stopping = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="metrics", daemon=True)

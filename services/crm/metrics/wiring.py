@@ -6,7 +6,7 @@ import grpc
 
 from services.crm.application import CustomerHistory
 from services.crm.application.group_commit import CommitObserver
-from services.crm.config import Settings
+from services.crm.config import ConfigError, Settings
 from services.crm.metrics.feeds import observe_commit_batch, read_model_observer
 from services.crm.metrics.rpc import RpcMetricsInterceptor
 from services.crm.projections.health import StatusObserver
@@ -31,4 +31,13 @@ def serve_metrics(settings: Settings) -> MetricsServer | None:
     them (several serving processes, PROMETHEUS_MULTIPROC_DIR)."""
     if not settings.metrics_address or writes_for_another_process():
         return None
-    return open_metrics_server(settings.metrics_address)
+    return listen(settings.metrics_address)
+
+
+def listen(address: str) -> MetricsServer:
+    try:
+        return open_metrics_server(address)
+    except OSError as error:
+        raise ConfigError(
+            f"CRM_METRICS_ADDRESS={address!r}: cannot listen there ({error.strerror})"
+        ) from None
