@@ -84,6 +84,8 @@ def crm_server(database_url: str, log: Path) -> Server:
         {
             "CRM_DATABASE_URL": database_url,
             "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
+            # Recorded as in production, on a port no other bench server holds.
+            "CRM_METRICS_ADDRESS": "127.0.0.1:0",
             "CRM_MAX_READ_WAIT_SECONDS": "30",
         },
         log,

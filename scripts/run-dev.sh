@@ -56,6 +56,7 @@ cat <<INFO
   Agent console      $console
   CRM gRPC service   $crm_address (reflection on; see README for grpcurl)
   HTTP/JSON gateway  http://127.0.0.1:$port/v1/...  (API docs: http://127.0.0.1:$port/docs)
+  Metrics            http://${CRM_METRICS_ADDRESS:-127.0.0.1:9464}/metrics (CRM), http://${CRM_GATEWAY_METRICS_ADDRESS:-127.0.0.1:9465}/metrics (gateway)
   Development tokens (Authorization: Bearer TOKEN), valid until this run ends:
 INFO
 $py -m services.gateway.dev_tokens | sed 's/^/    /'

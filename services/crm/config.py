@@ -32,6 +32,10 @@ class Settings:
     database_timeout_seconds: int = 5
     # How often health runs its checks (the database, ...) to say SERVING or NOT_SERVING.
     health_interval_seconds: float = 1.0
+    # A read model behind the log that has not moved for this long is stalled.
+    projection_stall_seconds: float = 30.0
+    # Where Prometheus scrapes the metrics (HOST:PORT, port 0 picks one); empty: none.
+    metrics_address: str = "127.0.0.1:9464"
     shutdown_grace_seconds: float = 10.0
     # Concurrent writes share one transaction; each is acknowledged after its commit.
     group_commit: bool = True
@@ -75,6 +79,12 @@ class Settings:
             health_interval_seconds=read(
                 "HEALTH_INTERVAL_SECONDS", _positive_float, defaults.health_interval_seconds
             ),
+            projection_stall_seconds=read(
+                "PROJECTION_STALL_SECONDS", _positive_float, defaults.projection_stall_seconds
+            ),
+            metrics_address=_metrics_address(
+                env.get("CRM_METRICS_ADDRESS"), defaults.metrics_address
+            ),
             group_commit=read("GROUP_COMMIT", _switch, defaults.group_commit),
             projections=read("PROJECTIONS", _projections, defaults.projections),
             shutdown_grace_seconds=read(
@@ -96,6 +106,18 @@ def _address(raw: str) -> str:
     if not host or not port.isdigit():
         raise ValueError("expected HOST:PORT")
     return raw
+
+
+def _metrics_address(raw: str | None, default: str) -> str:
+    """Unset is the default; set but empty turns metrics off."""
+    if raw is None:
+        return default
+    if raw == "":
+        return ""
+    try:
+        return _address(raw)
+    except ValueError as error:
+        raise ConfigError(f"CRM_METRICS_ADDRESS={raw!r} is invalid: {error}") from None
 
 
 def _positive_int(raw: str) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from crm.v1 import customer_history_service_pb2
 
 from services.crm.config import Settings
+from services.crm.metrics.projector import ProjectorMetrics, applied_observer
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
@@ -114,16 +115,28 @@ def run_projector(settings: Settings) -> None:
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
     signals = StopSignals()
-    supervisors = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
+    applied = applied_observer(settings)
+    supervisors = [
+        ProjectionSupervisor(env, read_model, on_applied=applied) for read_model in READ_MODELS
+    ]
     for supervisor in supervisors:
         supervisor.start()
-    logger.info("projecting", extra={"fields": {"read_models": len(supervisors)}})
+    # A child's port would clash with its service's, which reports the same lag.
+    metrics = None if parent or not settings.metrics_address else ProjectorMetrics(settings, env)
+    logger.info(
+        "projecting",
+        extra={
+            "fields": {"read_models": len(supervisors), "metrics_port": metrics and metrics.port}
+        },
+    )
     # The parent may have died before the death signal was asked for.
     signals.wait(0.5, or_until=lambda: bool(parent) and os.getppid() != parent)
     for supervisor in supervisors:
         supervisor.request_stop()  # All at once: each then ends its batch in hand.
     for supervisor in supervisors:
         supervisor.stop()
+    if metrics is not None:
+        metrics.stop()
     logger.info("projector stopped")
 
 

@@ -17,11 +17,13 @@ from services.crm.api.servicer import CustomerHistoryServicer
 from services.crm.application import CustomerHistory
 from services.crm.config import Settings
 from services.crm.health import HealthMonitor, HealthStatus, database_check
+from services.crm.metrics import wiring as metrics
 from services.crm.projections.health import ProjectionHealth
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.projector import ProjectionProcess
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
+from services.metrics_server import MetricsServer
 
 logger = logging.getLogger(__name__)
 SERVICE_NAME = customer_history_service_pb2.DESCRIPTOR.services_by_name[
@@ -43,6 +45,7 @@ class RunningService:
     health: HealthStatus
     monitors: list[HealthMonitor]
     grace_seconds: float
+    metrics: MetricsServer | None = None
 
     def stop(self) -> None:
         for monitor in self.monitors:
@@ -54,13 +57,17 @@ class RunningService:
         for projection in self.projections:
             projection.stop()
         self.app.close()
+        if self.metrics is not None:
+            self.metrics.close()
 
 
 def start_service(settings: Settings) -> RunningService:
     env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
-    app = open_application(env, group_commit=settings.group_commit)
+    app = open_application(
+        env, group_commit=settings.group_commit, on_commit=metrics.commit_observer(settings)
+    )
     # Create the read models before their projections start writing them.
     app.timeline.max_tracking_id(app.name)
     app.directory.max_tracking_id(app.name)
@@ -73,7 +80,11 @@ def start_service(settings: Settings) -> RunningService:
             max_workers=settings.max_workers + settings.max_watchers + settings.max_replays,
             thread_name_prefix="rpc",
         ),
-        interceptors=[EdgeInterceptor(settings.caller_secret), CallBoundsInterceptor()],
+        interceptors=[
+            *metrics.rpc_interceptors(settings),
+            EdgeInterceptor(settings.caller_secret),
+            CallBoundsInterceptor(),
+        ],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
         CustomerHistoryServicer(
@@ -112,15 +123,38 @@ def start_service(settings: Settings) -> RunningService:
             health_servicer,
             PROJECTIONS_HEALTH_NAME,
             settings.health_interval_seconds,
-            [("projections", ProjectionHealth(app).healthy)],
+            [("projections", _projection_health(settings, app).healthy)],
         ),
     ]
+    metrics_server = metrics.serve_metrics(settings)
     server.start()
     for monitor in monitors:
         monitor.start()
-    logger.info("serving", extra={"fields": {"address": settings.listen_address, "port": port}})
+    logger.info(
+        "serving",
+        extra={
+            "fields": {
+                "address": settings.listen_address,
+                "port": port,
+                "metrics_port": metrics_server and metrics_server.port,
+            }
+        },
+    )
     return RunningService(
-        server, port, app, projections, health_servicer, monitors, settings.shutdown_grace_seconds
+        server,
+        port,
+        app,
+        projections,
+        health_servicer,
+        monitors,
+        settings.shutdown_grace_seconds,
+        metrics_server,
+    )
+
+
+def _projection_health(settings: Settings, app: CustomerHistory) -> ProjectionHealth:
+    return ProjectionHealth(
+        app, settings.projection_stall_seconds, observe=metrics.status_observer(settings, app)
     )
 
 

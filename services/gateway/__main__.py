@@ -12,16 +12,22 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewayConfigError, GatewaySettings
 from services.gateway.logs import configure_logging
 from services.gateway.slow_clients import protocol_with_deadline
+from services.metrics_server import start_metrics_server
 
 logger = logging.getLogger("gateway")
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, metrics_port: int | None) -> None:
+        super().__init__(config)
+        self.metrics_port = metrics_port
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
-            logger.info("serving", extra={"fields": {"host": host, "port": port}})
+            fields = {"host": host, "port": port, "metrics_port": self.metrics_port}
+            logger.info("serving", extra={"fields": fields})
 
 
 def main() -> int:
@@ -44,8 +50,17 @@ def main() -> int:
         # elsewhere and resume with Last-Event-ID.
         timeout_graceful_shutdown=5,
     )
-    _Server(config).run()
+    try:
+        metrics_port = _serve_metrics(settings.metrics_address)
+    except OSError as error:
+        print(f"gateway: CRM_GATEWAY_METRICS_ADDRESS: {error.strerror}", file=sys.stderr)
+        return 2
+    _Server(config, metrics_port).run()
     return 0
+
+
+def _serve_metrics(address: str) -> int | None:
+    return start_metrics_server(address) if address else None
 
 
 if __name__ == "__main__":

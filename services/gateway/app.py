@@ -32,7 +32,9 @@ from services.gateway.auth import AuthenticationError, caller_from
 from services.gateway.config import GatewaySettings
 from services.gateway.docs import docs_page
 from services.gateway.errors import from_rpc_error, gateway_error_body
+from services.gateway.metrics import observe_request
 from services.gateway.openapi import openapi_document
+from services.gateway.probes import healthz, readyz
 from services.gateway.request_log import NO_ROUTE, RequestLog
 from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
@@ -135,6 +137,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
         routes=[
             StarletteRoute("/openapi.json", openapi_json, methods=["GET"]),
             StarletteRoute("/docs", docs, methods=["GET"]),
+            StarletteRoute("/healthz", healthz, methods=["GET"]),
+            StarletteRoute("/readyz", readyz(lambda: channel["crm"]), methods=["GET"]),
             StarletteRoute("/", lambda _: RedirectResponse("/console/"), methods=["GET"]),
             Mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console"),
             StarletteRoute(
@@ -144,7 +148,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
             ),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(RequestLog)],
+        middleware=[
+            Middleware(RequestLog, observe=observe_request if settings.metrics_address else None)
+        ],
         # Paths no route pattern can hold (a raw newline, say) still get a JSON error.
         exception_handlers={404: _not_found},
     )

@@ -32,6 +32,8 @@ class GatewaySettings:
     jwt_secret: str = field(default="", repr=False)
     # Presented to the CRM, which trusts actor metadata only with it (CRM_CALLER_SECRET).
     crm_secret: str = field(default="", repr=False)
+    # Where Prometheus scrapes the gateway (HOST:PORT, port 0 picks one); empty: none.
+    metrics_address: str = "127.0.0.1:9465"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -55,6 +57,9 @@ class GatewaySettings:
                 api_keys=_api_keys(env.get("CRM_GATEWAY_API_KEYS", "")),
                 jwt_secret=env.get("CRM_GATEWAY_JWT_SECRET", ""),
                 crm_secret=env.get("CRM_GATEWAY_CRM_SECRET", ""),
+                metrics_address=_metrics_address(
+                    env.get("CRM_GATEWAY_METRICS_ADDRESS", defaults.metrics_address)
+                ),
             )
         except ValueError as error:
             raise GatewayConfigError(f"gateway configuration: {error}") from None
@@ -65,6 +70,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 < value <= 3600:
         raise ValueError(f"{name} must be a number of seconds above 0, at most 3600")
     return value
+
+
+def _metrics_address(raw: str) -> str:
+    host, _, port = raw.rpartition(":")
+    if raw and (not host or not port.isdigit()):
+        raise ValueError("CRM_GATEWAY_METRICS_ADDRESS must be HOST:PORT, or empty for none")
+    return raw
 
 
 def _api_keys(raw: str) -> dict[str, Caller]:

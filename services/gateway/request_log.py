@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -23,14 +24,17 @@ MAX_REQUEST_ID_LENGTH = 128
 # What gRPC metadata can carry, so the id can travel on to the CRM.
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 NO_ROUTE = "(no route)"
+# Told each request's method, route template, status and seconds taken (metrics).
+RequestObserver = Callable[[str, str, int, float], None]
 
 
 class RequestLog:
     """The first layer inside Starlette's error handling: puts request_id in
     scope["state"] and logs the route the handler leaves there (else Starlette's)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observe: RequestObserver | None = None) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +63,10 @@ class RequestLog:
             if not answered:
                 await _internal(state["request_id"])(scope, receive, send_with_id)
         finally:
-            _log_request(scope, state, answered[0] if answered else 500, started)
+            status = answered[0] if answered else 500
+            route, seconds = _log_request(scope, state, status, started)
+            if self.observe is not None:
+                self.observe(scope["method"], route, status, seconds)
 
 
 def _request_id(scope: Scope) -> str | None:
@@ -96,8 +103,12 @@ def _log_failure(error: Exception, request_id: str) -> None:
     logger.error("unexpected error", exc_info=error, extra={"fields": {"request_id": request_id}})
 
 
-def _log_request(scope: Scope, state: dict[str, Any], status: int, started: float) -> None:
+def _log_request(
+    scope: Scope, state: dict[str, Any], status: int, started: float
+) -> tuple[str, float]:
+    """Logs the request; returns its route template and the seconds it took."""
     route = state.get("route") or getattr(scope.get("route"), "path", None) or NO_ROUTE
+    seconds = time.perf_counter() - started
     logger.info(
         "request",
         extra={
@@ -105,8 +116,9 @@ def _log_request(scope: Scope, state: dict[str, Any], status: int, started: floa
                 "method": scope["method"],
                 "route": route,
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "duration_ms": round(seconds * 1000, 3),
                 "request_id": state["request_id"],
             }
         },
     )
+    return str(route), seconds

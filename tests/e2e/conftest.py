@@ -10,6 +10,7 @@ from crm.v1 import customer_history_service_pb2_grpc
 
 from services.crm.config import Settings
 from services.crm.server import RunningService, start_service
+from tests.e2e.gateway_server import crm_process
 from tests.e2e.server_process import ServerProcess
 
 AGENT_METADATA = (("x-crm-actor", "agent:test-agent"),)
@@ -26,10 +27,20 @@ def service(database_url: str) -> Iterator[RunningService]:
             max_read_wait_seconds=30,
             # In this process, so a test starts quickly; ServerProcess runs a projector.
             projections="thread",
+            metrics_address="127.0.0.1:0",
         )
     )
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def crm(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A CRM process shared by a module's tests, on each backend."""
+    with crm_process(request, tmp_path_factory.mktemp("crm")) as server:
+        yield server
 
 
 @pytest.fixture

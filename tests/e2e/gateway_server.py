@@ -31,11 +31,15 @@ class GatewayProcess(LoggedProcess):
             "CRM_GATEWAY_CRM_ADDRESS": crm_address,
             "CRM_GATEWAY_HOST": "127.0.0.1",
             "CRM_GATEWAY_PORT": "0",
+            "CRM_GATEWAY_METRICS_ADDRESS": "127.0.0.1:0",
             **settings,
         }
         super().__init__([sys.executable, "-m", "services.gateway"], env)
-        self.port = int(self.wait_for_log("serving", timeout=60)["port"])
+        serving = self.wait_for_log("serving", timeout=60)
+        self.port = int(serving["port"])
         self.url = f"http://127.0.0.1:{self.port}"
+        # None when the test turned metrics off.
+        self.metrics_port: int | None = serving.get("metrics_port")
 
     def records(self) -> list[dict[str, Any]]:
         """Every log line so far, parsed; a line that is not JSON fails the test."""

@@ -19,11 +19,15 @@ class ServerProcess(LoggedProcess):
             "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
             "CRM_DATABASE_URL": database_url,
             "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
+            "CRM_METRICS_ADDRESS": "127.0.0.1:0",
             "CRM_MAX_READ_WAIT_SECONDS": "30",
             **extra_env,
         }
         super().__init__([sys.executable, "-m", "services.crm", "serve"], env)
-        self.port = int(self.wait_for_log("serving", timeout=60)["port"])
+        serving = self.wait_for_log("serving", timeout=60)
+        self.port = int(serving["port"])
+        # None when the test turned metrics off.
+        self.metrics_port: int | None = serving.get("metrics_port")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = customer_history_service_pb2_grpc.CustomerHistoryServiceStub(self.channel)
 

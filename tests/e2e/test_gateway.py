@@ -17,7 +17,7 @@ import pytest
 from crm.v1 import customer_history_service_pb2 as pb
 
 from tests import random_refs
-from tests.e2e.gateway_server import GatewayProcess, crm_process, serve_gateway
+from tests.e2e.gateway_server import GatewayProcess, serve_gateway
 from tests.e2e.grpc_helpers import ErrorDetails
 from tests.e2e.http_helpers import record_by_email
 from tests.e2e.server_process import ServerProcess
@@ -52,14 +52,6 @@ ROLE_TABLE = {
 
 def allowed(rpc: str) -> set[str]:
     return {role for role, mark in zip(ROLES, ROLE_TABLE[rpc].split(), strict=True) if mark == "x"}
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def crm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    with crm_process(request, tmp_path_factory.mktemp("crm")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

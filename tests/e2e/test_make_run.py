@@ -35,6 +35,9 @@ def start_make_run(tmp_path: Path) -> tuple[subprocess.Popen[str], queue.Queue[s
         "CRM_DATABASE_URL": f"sqlite:///{tmp_path}/crm.sqlite3",
         "CRM_LISTEN_ADDRESS": f"127.0.0.1:{crm_port}",
         "CRM_GATEWAY_PORT": str(gateway_port),
+        # Not the default ports, which a `make run` on this machine may hold.
+        "CRM_METRICS_ADDRESS": "127.0.0.1:0",
+        "CRM_GATEWAY_METRICS_ADDRESS": "127.0.0.1:0",
     }
     process = subprocess.Popen(
         ["scripts/run-dev.sh"],

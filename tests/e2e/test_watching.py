@@ -117,6 +117,7 @@ def test_health_watches_do_not_hold_the_threads_calls_need(database_url: str) ->
             listen_address="127.0.0.1:0",
             max_workers=1,
             max_watchers=1,
+            metrics_address="127.0.0.1:0",
         )
     )
     try:
@@ -161,7 +162,12 @@ def test_watches_beyond_the_limit_are_refused_and_stopping_ends_the_rest(
     database_url: str,
 ) -> None:
     service = start_service(
-        Settings(database_url=database_url, listen_address="127.0.0.1:0", max_watchers=1)
+        Settings(
+            database_url=database_url,
+            listen_address="127.0.0.1:0",
+            max_watchers=1,
+            metrics_address="127.0.0.1:0",
+        )
     )
     stopped = False
     try:

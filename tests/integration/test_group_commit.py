@@ -139,3 +139,33 @@ def test_callers_waiting_when_the_writer_dies_are_told_not_left_waiting(
         outcomes = [type(future.exception(timeout=10)) for future in waiting]
 
     assert set(outcomes) == {ServiceStoppingError}
+
+
+def test_each_commit_is_reported_with_the_saves_it_held(app: CustomerHistory) -> None:
+    release = threading.Event()
+    began: list[int] = []
+    reported: list[int] = []
+
+    def slow_insert(events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        began.append(len(events))
+        release.wait(30)  # Holds the first commit so the rest queue up behind it.
+        return app.recorder.insert_events(events, **kwargs)
+
+    group = GroupCommit(slow_insert, on_commit=reported.append)
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            first = pool.submit(group.insert, stored(app, note(f"random:{uuid4()}")))
+            while not began:
+                time.sleep(0.001)
+            others = [
+                pool.submit(group.insert, stored(app, note(f"random:{uuid4()}"))) for _ in range(5)
+            ]
+            while group._waiting.qsize() < len(others):
+                time.sleep(0.001)
+            release.set()
+            for future in [first, *others]:
+                future.result(30)
+    finally:
+        group.stop()
+
+    assert reported == [1, 5]

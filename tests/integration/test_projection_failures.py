@@ -272,11 +272,13 @@ def test_health_reports_a_read_model_stalled_for_30_seconds_and_parked_events(
 ) -> None:
     now = [0.0]
     health = ProjectionHealth(app, clock=lambda: now[0])
-    create(app, "Waiting Walter")
+    walter = create(app, "Waiting Walter")
+    registered = app.get_customer(walter).created_on
 
-    assert [(s.read_model, s.stalled) for s in health.statuses()] == [
-        ("timeline", False),
-        ("directory", False),
+    # Lag in seconds is counted from when the oldest event not applied was recorded.
+    assert [(s.read_model, s.stalled, s.waiting_since) for s in health.statuses()] == [
+        ("timeline", False, registered),
+        ("directory", False, registered),
     ]
     now[0] = 29.9
     assert health.healthy()
@@ -290,4 +292,5 @@ def test_health_reports_a_read_model_stalled_for_30_seconds_and_parked_events(
     app.wait_for_position(app.recorder.max_notification_id() or 0, 30.0)
     statuses = health.statuses()
     assert [(s.stalled, s.behind, s.parked) for s in statuses] == [(False, 0, 1), (False, 0, 1)]
+    assert [s.waiting_since for s in statuses] == [None, None]
     assert not health.healthy()

@@ -33,6 +33,8 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_MAX_REPLAYS", "none"),
         ("CRM_DATABASE_TIMEOUT_SECONDS", "1.5"),
         ("CRM_HEALTH_INTERVAL_SECONDS", "0"),
+        ("CRM_PROJECTION_STALL_SECONDS", "-1"),
+        ("CRM_METRICS_ADDRESS", "9464"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
@@ -46,6 +48,15 @@ def test_outage_and_stream_limits_have_documented_defaults() -> None:
     assert settings.health_interval_seconds == 1.0
     assert (settings.max_watchers, settings.max_watchers_per_caller) == (64, 8)
     assert settings.max_replays == 4
+
+
+def test_metrics_listen_on_9464_unless_turned_off_and_a_stall_is_30_seconds() -> None:
+    assert Settings.from_environ({}).metrics_address == "127.0.0.1:9464"
+    assert Settings.from_environ({"CRM_METRICS_ADDRESS": ""}).metrics_address == ""
+    assert (
+        Settings.from_environ({"CRM_METRICS_ADDRESS": "0.0.0.0:0"}).metrics_address == "0.0.0.0:0"
+    )
+    assert Settings.from_environ({}).projection_stall_seconds == 30.0
 
 
 def test_a_call_waits_for_a_postgres_connection_as_long_as_the_database_timeout() -> None:

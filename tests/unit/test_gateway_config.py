@@ -34,6 +34,8 @@ def test_api_keys_name_a_role_and_an_actor() -> None:
         ("CRM_GATEWAY_HEADER_TIMEOUT_SECONDS", "nan"),
         ("CRM_GATEWAY_BODY_TIMEOUT_SECONDS", "soon"),
         ("CRM_GATEWAY_BODY_TIMEOUT_SECONDS", "-1"),
+        ("CRM_GATEWAY_METRICS_ADDRESS", "9465"),
+        ("CRM_GATEWAY_METRICS_ADDRESS", "localhost:metrics"),
     ],
 )
 def test_bad_values_stop_the_gateway_with_a_message(name: str, value: str) -> None:
@@ -44,3 +46,8 @@ def test_bad_values_stop_the_gateway_with_a_message(name: str, value: str) -> No
 def test_slow_clients_get_10_seconds_for_headers_and_30_for_a_body_by_default() -> None:
     settings = GatewaySettings.from_environ({})
     assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (10, 30)
+
+
+def test_metrics_listen_on_9465_unless_turned_off() -> None:
+    assert GatewaySettings.from_environ({}).metrics_address == "127.0.0.1:9465"
+    assert GatewaySettings.from_environ({"CRM_GATEWAY_METRICS_ADDRESS": ""}).metrics_address == ""

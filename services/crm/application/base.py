@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import EnvType
 
 from services.crm.application.bounds import call_deadline, check_deadline
-from services.crm.application.group_commit import GroupCommit
+from services.crm.application.group_commit import CommitObserver, GroupCommit
 from services.crm.application.progress import ReadModelProgress
 from services.crm.application.results import (
     CustomerView,
@@ -71,11 +71,15 @@ class CustomerHistoryBase(Application[UUID]):
         directory: Callable[[], DirectoryStore] | None = None,
         clock: Callable[[], datetime] | None = None,
         group_commit: bool = False,
+        on_commit: CommitObserver | None = None,
     ) -> None:
         """timeline and directory open the read models the projections write; only
-        readers need them. group_commit lets concurrent saves share a transaction."""
+        readers need them. group_commit lets concurrent saves share a transaction;
+        on_commit hears how many shared each."""
         super().__init__(env)
-        self._group_commit = GroupCommit(self.recorder.insert_events) if group_commit else None
+        self._group_commit = (
+            GroupCommit(self.recorder.insert_events, on_commit=on_commit) if group_commit else None
+        )
         self.clock = clock or (lambda: datetime.now(UTC))
         self._open_timeline = timeline
         self._open_directory = directory

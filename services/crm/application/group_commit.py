@@ -38,6 +38,8 @@ from services.crm.storage import CommitTooLateError
 Insert = Callable[..., Sequence[int] | None]
 # A save's events, its caller's answer, and its deadline on the clock (None: no deadline).
 Waiting = tuple[list[StoredEvent], Future[list[int]], float | None]
+# Told how many saves each committed transaction held (metrics).
+CommitObserver = Callable[[int], None]
 MAX_BATCH = 500
 _STOP = object()
 
@@ -48,8 +50,10 @@ class GroupCommit:
         insert: Insert,
         max_batch: int = MAX_BATCH,
         clock: Callable[[], float] = time.monotonic,
+        on_commit: CommitObserver | None = None,
     ) -> None:
         self._insert = insert
+        self._on_commit = on_commit
         self._max_batch = max_batch
         self._clock = clock
         self._waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -156,6 +160,7 @@ class GroupCommit:
         for events, done, _ in batch:
             done.set_result(positions[start : start + len(events)])
             start += len(events)
+        self._committed(len(batch))
 
     def _still_awaited(self, item: Waiting) -> bool:
         """Marks the save begun, unless its caller gave up or its deadline passed."""
@@ -174,6 +179,7 @@ class GroupCommit:
                 continue
             try:
                 done.set_result(_checked(self._insert(events, deadline=deadline), events))
+                self._committed(1)
             except CommitTooLateError:
                 done.set_exception(DeadlinePassedError())
             except DATABASE_UNAVAILABLE:
@@ -199,6 +205,10 @@ class GroupCommit:
                 item[1].set_exception(DatabaseUnavailableError())
         if stopping:
             self._waiting.put(_STOP)  # Seen next, as nothing is queued after it.
+
+    def _committed(self, saves: int) -> None:
+        if self._on_commit is not None:
+            self._on_commit(saves)
 
     def _passed(self, deadline: float | None) -> bool:
         return deadline is not None and self._clock() >= deadline

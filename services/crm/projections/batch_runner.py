@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification, Tracking
@@ -33,6 +33,8 @@ from services.crm.projections.parked_events import (
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
 _END = object()
+# Told the read model's name and how many events of a batch it applied (metrics).
+AppliedObserver = Callable[[str, int], None]
 
 
 class ChangeProjection(Protocol):
@@ -54,7 +56,10 @@ class ChangeProjection(Protocol):
 
 
 def follow_log(
-    env: Mapping[str, str], projection: ChangeProjection, stopping: threading.Event
+    env: Mapping[str, str],
+    projection: ChangeProjection,
+    stopping: threading.Event,
+    on_applied: AppliedObserver | None = None,
 ) -> None:
     """Apply the log to projection.view from its tracked position until stopping is
     set; raises what applying raised, leaving the position at the last commit."""
@@ -71,7 +76,9 @@ def follow_log(
                 while not stopping.is_set():
                     batch = _next_batch(arrived)
                     if batch:
-                        apply_or_park(app, projection, batch)
+                        parked = apply_or_park(app, projection, batch)
+                        if on_applied is not None:
+                            on_applied(projection.name, len(batch) - parked)
             finally:
                 subscription.stop()
                 _drain(arrived)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.crm.application import CustomerHistory
 from services.crm.projections.directory_store import DirectoryStore
@@ -23,6 +24,13 @@ class ReadModelStatus:
     behind: int  # Events in the log the read model has not reached.
     parked: int  # A count a metric can read; the events are listed by parked_events().
     stalled: bool
+    # When the oldest event the read model has not applied was recorded: None when it
+    # is caught up, or when that event cannot be decoded (it is about to be parked).
+    waiting_since: datetime | None = None
+
+
+# Told every status as health reads them, so metrics follow without asking again.
+StatusObserver = Callable[[list[ReadModelStatus]], None]
 
 
 class ProjectionHealth:
@@ -34,10 +42,12 @@ class ProjectionHealth:
         app: CustomerHistory,
         stall_after: float = STALL_AFTER_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        observe: StatusObserver | None = None,
     ) -> None:
         self.app = app
         self.stall_after = stall_after
         self.clock = clock
+        self.observe = observe
         self._moved: dict[str, tuple[int, float]] = {}
 
     def read_models(self) -> Mapping[str, TimelineStore | DirectoryStore]:
@@ -60,9 +70,21 @@ class ProjectionHealth:
                     behind=max(log_end - position, 0),
                     parked=store.parked_count(),
                     stalled=position < log_end and now - since >= self.stall_after,
+                    waiting_since=self._recorded_after(position) if position < log_end else None,
                 )
             )
+        if self.observe is not None:
+            self.observe(found)
         return found
+
+    def _recorded_after(self, position: int) -> datetime | None:
+        """When the first event after position was recorded, by its own timestamp."""
+        try:
+            first = self.app.recorder.select_notifications(start=position + 1, limit=1)
+            recorded = getattr(self.app.mapper.to_domain_event(first[0]), "timestamp", None)
+        except Exception:
+            return None
+        return recorded if isinstance(recorded, datetime) else None
 
     def healthy(self) -> bool:
         """False while a read model is stalled or holds parked events, or when the

@@ -12,7 +12,13 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from services.crm.application import CustomerHistory
-from services.crm.projections.batch_runner import ChangeProjection, apply_or_park, follow_log
+from services.crm.application.group_commit import CommitObserver
+from services.crm.projections.batch_runner import (
+    AppliedObserver,
+    ChangeProjection,
+    apply_or_park,
+    follow_log,
+)
 from services.crm.projections.directory_projection import DirectoryProjection
 from services.crm.projections.directory_store import DirectoryStore
 from services.crm.projections.parked_events import error_class, error_frames
@@ -62,13 +68,16 @@ def open_directory_store(env: Mapping[str, str]) -> DirectoryStore:
     return store
 
 
-def open_application(env: Mapping[str, str], group_commit: bool = False) -> CustomerHistory:
+def open_application(
+    env: Mapping[str, str], group_commit: bool = False, on_commit: CommitObserver | None = None
+) -> CustomerHistory:
     """The application with its read models, as the service uses it."""
     return CustomerHistory(
         env=dict(env),
         timeline=lambda: open_timeline_store(env),
         directory=lambda: open_directory_store(env),
         group_commit=group_commit,
+        on_commit=on_commit,
     )
 
 
@@ -82,8 +91,10 @@ class ProjectionSupervisor:
         read_model: ReadModel = TIMELINE,
         projection_class: type[ChangeProjection] | None = None,
         restart_delay: float = 1.0,
+        on_applied: AppliedObserver | None = None,
     ) -> None:
         self.env = dict(env)
+        self.on_applied = on_applied
         self.read_model = read_model
         self.projection_class = projection_class or read_model.projection_class
         self.restart_delay = restart_delay
@@ -125,7 +136,7 @@ class ProjectionSupervisor:
     def _follow_log(self) -> None:
         store = self.read_model.open(self.env)
         try:
-            follow_log(self.env, self.projection_class(store), self._stopping)
+            follow_log(self.env, self.projection_class(store), self._stopping, self.on_applied)
         finally:
             store.close()
 
