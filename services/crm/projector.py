@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from crm.v1 import customer_history_service_pb2
 
 from services.crm.config import Settings
+from services.crm.lease import Lease
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
@@ -25,6 +27,7 @@ from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 logger = logging.getLogger(__name__)
 PARENT_PID = "CRM_PROJECTOR_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
+_WATCH_SECONDS = 0.2  # How soon a signal, the parent's end or a lost lease is seen.
 
 
 class ProjectionProcess:
@@ -104,22 +107,46 @@ class ProjectionProcess:
         }
 
 
-def run_projector(settings: Settings) -> None:
+def run_projector(settings: Settings) -> int:
     """Follow the log into every read model until SIGTERM, SIGINT or, for a child of
-    the service, the service's end."""
+    the service, the service's end. On PostgreSQL only the holder of the "projector"
+    lease projects; others wait as standbys. Returns 1 if the lease was lost, so the
+    process exits and whoever runs it starts it again, as a standby."""
     parent = int(os.environ.get(PARENT_PID, "0"))
     if parent:
         _die_with_parent()
     env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        ensure_postgres_schema(env)
     signals = StopSignals()
+
+    def orphaned() -> bool:
+        # The parent may have died before the death signal was asked for.
+        return bool(parent) and os.getppid() != parent
+
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        _project(env, lambda: signals.wait(_WATCH_SECONDS, or_until=orphaned))
+        return 0
+    ensure_postgres_schema(env)
+    with Lease("projector", env, settings.lease_retry_seconds) as lease:
+        if not lease.acquire(lambda: bool(signals.received) or orphaned()):
+            logger.info("projector stopped")
+            return 0
+        _project(
+            env,
+            lambda: signals.wait(_WATCH_SECONDS, or_until=lambda: orphaned() or not lease.held()),
+        )
+        if lease.held() or signals.received:
+            return 0
+        logger.error("projector stopped: it no longer held the lease")
+        return 1
+
+
+def _project(env: dict[str, str], wait: Callable[[], None]) -> None:
+    """The read models kept up until wait() returns."""
     supervisors = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
     for supervisor in supervisors:
         supervisor.start()
     logger.info("projecting", extra={"fields": {"read_models": len(supervisors)}})
-    # The parent may have died before the death signal was asked for.
-    signals.wait(0.5, or_until=lambda: bool(parent) and os.getppid() != parent)
+    wait()
     for supervisor in supervisors:
         supervisor.request_stop()  # All at once: each then ends its batch in hand.
     for supervisor in supervisors:
