@@ -21,12 +21,15 @@ from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import customer_history_service_pb2_grpc, identity_pb2
 from psycopg import sql
 
+from services.crm.lease import lease_key
+from services.crm.storage import eventsourcing_env
 from tests import random_refs
 from tests.e2e.gateway_server import GatewayProcess
 from tests.e2e.grpc_helpers import email_interaction, record, record_by_email
 from tests.e2e.logged_process import ROOT
 from tests.e2e.server_process import ProjectorProcess, ServerProcess, crm_env
 from tests.e2e.test_process import timeline_names
+from tests.leases import end_holder_session
 from tests.read_model_rows import read_model_rows
 
 # One machine runs both replicas: neither serves metrics, so no port is fought over.
@@ -279,3 +282,25 @@ def test_replicas_with_their_own_projector_children_have_one_active_between_them
     assert timeline_names(other.stub, recorded.interaction.customer, recorded.commit_position) == [
         recorded.interaction.name
     ]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_standby_stops_on_sigterm_and_a_holder_that_loses_its_lease_exits(
+    database_url: str, postgres_server: str
+) -> None:
+    holder = ProjectorProcess(database_url, **NO_METRICS)
+    standby = ProjectorProcess(database_url, **NO_METRICS)
+    try:
+        holder.wait_for_log("active", timeout=60)
+        standby.wait_for_log("standby", timeout=60)
+        assert standby.stop(timeout=5) == 0
+
+        schema = eventsourcing_env(database_url)["POSTGRES_SCHEMA"]
+        end_holder_session(postgres_server, lease_key("projector", schema))
+
+        assert holder.process.wait(10) == 1, "a holder without its lease kept projecting"
+        assert holder.logged("projector stopped: it no longer held the lease")
+    finally:
+        for projector in (holder, standby):
+            if projector.process.poll() is None:
+                projector.process.kill()

@@ -7,11 +7,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
-import psycopg
 import pytest
 
 from services.crm.lease import Lease, lease_key
 from services.crm.storage import eventsourcing_env
+from tests.leases import end_holder_session
 
 MakeLease = Callable[..., Lease]
 
@@ -57,18 +57,6 @@ class Standby:
     def wait(self, timeout: float) -> bool | None:
         self._thread.join(timeout)
         return self.result
-
-
-def end_holder_session(postgres_server: str, key: int) -> None:
-    """The server ends the session holding the lock, as when its process dies."""
-    classid, objid = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
-        ended = connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-            "AND granted AND classid = %s AND objid = %s AND objsubid = 1",
-            [classid, objid],
-        ).fetchall()
-    assert ended == [(True,)]
 
 
 def test_the_lease_key_stays_the_same_across_releases() -> None:
