@@ -127,3 +127,16 @@ def test_a_standby_stops_waiting_as_soon_as_it_is_asked(make_lease: MakeLease) -
 
     assert standby.wait(2) is False
     assert standby.acquired_at - asked < 1.0, "a SIGTERM would wait for the next retry"
+
+
+def test_a_holder_that_cannot_confirm_its_lease_for_3_s_counts_it_lost(
+    postgres_server: str,
+) -> None:
+    now = [1000.0]
+    env = eventsourcing_env(f"{postgres_server}?schema=test_{uuid.uuid4().hex[:12]}")
+    with Lease("projector", env, retry_seconds=60, clock=lambda: now[0]) as lease:
+        assert acquired_at_once(lease)
+        now[0] += 2.9
+        assert lease.held()
+        now[0] += 0.1  # Its checks have hung this long: the server frees it within 6 s.
+        assert not lease.held()
