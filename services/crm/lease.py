@@ -96,7 +96,9 @@ class Lease:
         self.release()
 
     def acquire(self, stopping: Callable[[], bool]) -> bool:
-        """True once this process holds the lease; False if stopping() held first."""
+        """True once this process holds the lease; False if stopping() held first.
+        After the lease was lost, it may be acquired again."""
+        self._end_session()
         standby = False
         while not stopping():
             if self._try():
@@ -127,6 +129,13 @@ class Lease:
         if self._checker is not None:
             self._checker.join(STALE_SECONDS)
         self._close()
+
+    def _end_session(self) -> None:
+        if self._checker is not None:
+            self.release()
+        self._checker = None
+        self._released.clear()
+        self.lost.clear()
 
     def _try(self) -> bool:
         try:

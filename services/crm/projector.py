@@ -110,38 +110,50 @@ class ProjectionProcess:
 def run_projector(settings: Settings) -> int:
     """Follow the log into every read model until SIGTERM, SIGINT or, for a child of
     the service, the service's end. On PostgreSQL only the holder of the "projector"
-    lease projects; others wait as standbys. Returns 1 if the lease was lost, so the
-    process exits and whoever runs it starts it again, as a standby."""
+    lease projects; others wait as standbys. A holder that loses the lease stops its
+    projections and stands by again; if it cannot be sure they stopped, it returns 1,
+    so the process exits and whoever runs it starts it again."""
     parent = int(os.environ.get(PARENT_PID, "0"))
     if parent:
         _die_with_parent()
     env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
     signals = StopSignals()
 
-    def orphaned() -> bool:
+    def ending() -> bool:
         # The parent may have died before the death signal was asked for.
-        return bool(parent) and os.getppid() != parent
+        return bool(signals.received) or (bool(parent) and os.getppid() != parent)
 
-    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
-        _project(env, lambda: signals.wait(_WATCH_SECONDS, or_until=orphaned))
-        return 0
-    ensure_postgres_schema(env)
-    with Lease("projector", env, settings.lease_retry_seconds) as lease:
-        if not lease.acquire(lambda: bool(signals.received) or orphaned()):
-            logger.info("projector stopped")
-            return 0
-        _project(
-            env,
-            lambda: signals.wait(_WATCH_SECONDS, or_until=lambda: orphaned() or not lease.held()),
-        )
-        if lease.held() or signals.received:
-            return 0
-        logger.error("projector stopped: it no longer held the lease")
-        return 1
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        code = _project_while_leased(env, settings.lease_retry_seconds, signals, ending)
+    else:
+        code = 0
+        _project(env, lambda: signals.wait(_WATCH_SECONDS, or_until=ending))
+    logger.info("projector stopped")
+    return code
 
 
-def _project(env: dict[str, str], wait: Callable[[], None]) -> None:
-    """The read models kept up until wait() returns."""
+def _project_while_leased(
+    env: dict[str, str], retry_seconds: float, signals: StopSignals, ending: Callable[[], bool]
+) -> int:
+    with Lease("projector", env, retry_seconds) as lease:
+        while lease.acquire(ending):
+            ensure_postgres_schema(env)
+            stopped = _project(
+                env,
+                lambda: signals.wait(_WATCH_SECONDS, or_until=lambda: ending() or not lease.held()),
+            )
+            if ending():
+                break
+            # A lease whose connection hangs, rather than fails, is not known to be over.
+            if not (stopped and lease.lost.is_set()):
+                logger.error("projector exiting: it lost the lease")
+                return 1
+            logger.warning("projector lost the lease; standing by")
+    return 0
+
+
+def _project(env: dict[str, str], wait: Callable[[], None]) -> bool:
+    """The read models kept up until wait() returns; whether every projection stopped."""
     supervisors = [ProjectionSupervisor(env, read_model) for read_model in READ_MODELS]
     for supervisor in supervisors:
         supervisor.start()
@@ -151,7 +163,7 @@ def _project(env: dict[str, str], wait: Callable[[], None]) -> None:
         supervisor.request_stop()  # All at once: each then ends its batch in hand.
     for supervisor in supervisors:
         supervisor.stop()
-    logger.info("projector stopped")
+    return not any(supervisor.running for supervisor in supervisors)
 
 
 def _die_with_parent() -> None:

@@ -107,6 +107,10 @@ class ProjectionSupervisor:
         self._stopping.set()
         self._thread.join(timeout)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
