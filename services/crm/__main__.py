@@ -60,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "project":
         from services.crm.projector import run_projector
 
-        run_projector(settings)
-        return 0
+        return run_projector(settings)
 
     from services.crm.server import serve
 

@@ -44,6 +44,9 @@ class Settings:
     # runs elsewhere, as with several replicas).
     projections: str = "process"
     max_read_wait_seconds: float = 5.0
+    # How often a standby projector tries for the lease (services/crm/lease.py), and so
+    # how soon after the active one dies it takes over.
+    lease_retry_seconds: float = 1.0
     default_phone_region: str = ""
     log_level: str = "INFO"
     # When set, callers must present it (the gateway does): actor metadata is trusted
@@ -92,6 +95,9 @@ class Settings:
             ),
             max_read_wait_seconds=read(
                 "MAX_READ_WAIT_SECONDS", _positive_float, defaults.max_read_wait_seconds
+            ),
+            lease_retry_seconds=read(
+                "LEASE_RETRY_SECONDS", _positive_float, defaults.lease_retry_seconds
             ),
             default_phone_region=read(
                 "DEFAULT_PHONE_REGION", _region, defaults.default_phone_region

@@ -13,12 +13,16 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from crm.v1 import customer_history_service_pb2
 
 from services.crm.config import Settings
+from services.crm.lease import Lease
 from services.crm.metrics.projector import ProjectorMetrics, applied_observer
+from services.crm.projections.batch_runner import AppliedObserver
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
@@ -26,6 +30,7 @@ from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 logger = logging.getLogger(__name__)
 PARENT_PID = "CRM_PROJECTOR_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
+_WATCH_SECONDS = 0.2  # How soon a signal, the parent's end or a lost lease is seen.
 
 
 class ProjectionProcess:
@@ -105,39 +110,83 @@ class ProjectionProcess:
         }
 
 
-def run_projector(settings: Settings) -> None:
+def run_projector(settings: Settings) -> int:
     """Follow the log into every read model until SIGTERM, SIGINT or, for a child of
-    the service, the service's end."""
+    the service, the service's end. On PostgreSQL only the holder of the "projector"
+    lease projects; others wait as standbys. A holder that loses the lease stops its
+    projections and stands by again; if it cannot be sure they stopped, it returns 1,
+    so the process exits and whoever runs it starts it again."""
     parent = int(os.environ.get(PARENT_PID, "0"))
     if parent:
         _die_with_parent()
     env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        ensure_postgres_schema(env)
     signals = StopSignals()
     applied = applied_observer(settings)
-    supervisors = [
-        ProjectionSupervisor(env, read_model, on_applied=applied) for read_model in READ_MODELS
-    ]
-    for supervisor in supervisors:
-        supervisor.start()
     # A child's port would clash with its service's, which reports the same lag.
     metrics = None if parent or not settings.metrics_address else ProjectorMetrics(settings, env)
-    logger.info(
-        "projecting",
-        extra={
-            "fields": {"read_models": len(supervisors), "metrics_port": metrics and metrics.port}
-        },
-    )
-    # The parent may have died before the death signal was asked for.
-    signals.wait(0.5, or_until=lambda: bool(parent) and os.getppid() != parent)
-    for supervisor in supervisors:
-        supervisor.request_stop()  # All at once: each then ends its batch in hand.
-    for supervisor in supervisors:
-        supervisor.stop()
-    if metrics is not None:
-        metrics.stop()
+    metrics_port = metrics.port if metrics else None
+
+    def ending() -> bool:
+        # The parent may have died before the death signal was asked for.
+        return bool(signals.received) or (bool(parent) and os.getppid() != parent)
+
+    projection = _Projection(env, applied, metrics_port)
+    try:
+        if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+            code = _project_while_leased(projection, settings.lease_retry_seconds, signals, ending)
+        else:
+            code = 0
+            projection.run(lambda: signals.wait(_WATCH_SECONDS, or_until=ending))
+    finally:
+        if metrics is not None:
+            metrics.stop()
     logger.info("projector stopped")
+    return code
+
+
+def _project_while_leased(
+    projection: _Projection, retry_seconds: float, signals: StopSignals, ending: Callable[[], bool]
+) -> int:
+    with Lease("projector", projection.env, retry_seconds) as lease:
+        while lease.acquire(ending):
+            ensure_postgres_schema(projection.env)
+            stopped = projection.run(
+                lambda: signals.wait(_WATCH_SECONDS, or_until=lambda: ending() or not lease.held()),
+            )
+            if ending():
+                break
+            # A lease whose connection hangs, rather than fails, is not known to be over.
+            if not (stopped and lease.lost.is_set()):
+                logger.error("projector exiting: it lost the lease")
+                return 1
+            logger.warning("projector lost the lease; standing by")
+    return 0
+
+
+@dataclass(frozen=True)
+class _Projection:
+    env: dict[str, str]
+    on_applied: AppliedObserver | None
+    metrics_port: int | None
+
+    def run(self, wait: Callable[[], None]) -> bool:
+        """The read models kept up until wait() returns; whether every projection stopped."""
+        supervisors = [
+            ProjectionSupervisor(self.env, read_model, on_applied=self.on_applied)
+            for read_model in READ_MODELS
+        ]
+        for supervisor in supervisors:
+            supervisor.start()
+        logger.info(
+            "projecting",
+            extra={"fields": {"read_models": len(supervisors), "metrics_port": self.metrics_port}},
+        )
+        wait()
+        for supervisor in supervisors:
+            supervisor.request_stop()  # All at once: each then ends its batch in hand.
+        for supervisor in supervisors:
+            supervisor.stop()
+        return not any(supervisor.running for supervisor in supervisors)
 
 
 def _die_with_parent() -> None:

@@ -7,7 +7,7 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -107,17 +107,21 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
     from psycopg import sql
 
     schema = env.get("POSTGRES_SCHEMA", "public")
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"] or None,
-        connect_timeout=max(2, int(env.get("POSTGRES_CONNECT_TIMEOUT", "10"))),
-        autocommit=True,
-    ) as connection:
+    with psycopg.connect(**postgres_connection_settings(env), autocommit=True) as connection:
         _lock_schema_creation(connection, schema)
         connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def postgres_connection_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """psycopg.connect() arguments for the database an eventsourcing environment names."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": int(env["POSTGRES_PORT"]),
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"] or None,
+        "connect_timeout": max(2, int(env.get("POSTGRES_CONNECT_TIMEOUT", "10"))),
+    }
 
 
 @contextmanager

@@ -44,6 +44,9 @@ CONSOLE = Path(__file__).parent / "console"
 # Browsers run the console's modules only when served as JavaScript, whatever the host's
 # own MIME table says.
 mimetypes.add_type("text/javascript", ".js")
+# Calls spread over every address the target resolves to (several CRM replicas, a
+# headless Service), and skip a replica that stops answering.
+CHANNEL_OPTIONS = [("grpc.lb_policy_name", "round_robin")]
 SERVICE = customer_history_service_pb2.DESCRIPTOR.services_by_name["CustomerHistoryService"]
 
 
@@ -53,7 +56,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        channel["crm"] = grpc.aio.insecure_channel(settings.crm_address)
+        channel["crm"] = grpc.aio.insecure_channel(settings.crm_address, options=CHANNEL_OPTIONS)
         try:
             yield
         finally:

@@ -37,6 +37,12 @@ class LoggedProcess:
             self.lines.append(line)
             self._incoming.put(line)
 
+    def logged(self, message: str) -> list[dict[str, Any]]:
+        """The log lines so far with this message."""
+        return [
+            record for record in map(_json, list(self.lines)) if record.get("message") == message
+        ]
+
     def wait_for_log(self, message: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -12,18 +12,36 @@ from crm.v1 import customer_history_service_pb2_grpc
 from tests.e2e.logged_process import ROOT, LoggedProcess
 
 
+def crm_env(database_url: str, **extra_env: str) -> dict[str, str]:
+    """The environment `crm` commands run with in the tests."""
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
+        "CRM_DATABASE_URL": database_url,
+        "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
+        "CRM_METRICS_ADDRESS": "127.0.0.1:0",
+        "CRM_MAX_READ_WAIT_SECONDS": "30",
+        **extra_env,
+    }
+
+
+class ProjectorProcess(LoggedProcess):
+    """`python -m services.crm project`, as a deployment of its own runs it."""
+
+    def __init__(self, database_url: str, **extra_env: str) -> None:
+        command = [sys.executable, "-m", "services.crm", "project"]
+        super().__init__(command, crm_env(database_url, **extra_env))
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
 class ServerProcess(LoggedProcess):
     def __init__(self, database_url: str, **extra_env: str) -> None:
-        env = {
-            **os.environ,
-            "PYTHONPATH": f"{ROOT / 'gen' / 'python'}{os.pathsep}{ROOT}",
-            "CRM_DATABASE_URL": database_url,
-            "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
-            "CRM_METRICS_ADDRESS": "127.0.0.1:0",
-            "CRM_MAX_READ_WAIT_SECONDS": "30",
-            **extra_env,
-        }
-        super().__init__([sys.executable, "-m", "services.crm", "serve"], env)
+        command = [sys.executable, "-m", "services.crm", "serve"]
+        super().__init__(command, crm_env(database_url, **extra_env))
         serving = self.wait_for_log("serving", timeout=60)
         self.port = int(serving["port"])
         # None when the test turned metrics off.

@@ -35,6 +35,8 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_HEALTH_INTERVAL_SECONDS", "0"),
         ("CRM_PROJECTION_STALL_SECONDS", "-1"),
         ("CRM_METRICS_ADDRESS", "9464"),
+        ("CRM_LEASE_RETRY_SECONDS", "0"),
+        ("CRM_LEASE_RETRY_SECONDS", "soon"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
@@ -48,6 +50,11 @@ def test_outage_and_stream_limits_have_documented_defaults() -> None:
     assert settings.health_interval_seconds == 1.0
     assert (settings.max_watchers, settings.max_watchers_per_caller) == (64, 8)
     assert settings.max_replays == 4
+    assert settings.lease_retry_seconds == 1.0
+
+
+def test_a_standby_projector_can_be_told_to_try_for_the_lease_more_often() -> None:
+    assert Settings.from_environ({"CRM_LEASE_RETRY_SECONDS": "0.5"}).lease_retry_seconds == 0.5
 
 
 def test_metrics_listen_on_9464_unless_turned_off_and_a_stall_is_30_seconds() -> None:

@@ -19,6 +19,13 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
+
+class AppliedElsewhereError(Exception):
+    """Another projector committed some of these positions first (one that had not yet
+    seen it lost its lease): nothing of the batch was written, and starting again from
+    the tracked position applies nothing twice."""
+
+
 # Lost connections, timeouts, locks, serialization failures and deadlocks pass; so does
 # a missing table or column, which would fail every event alike, not this one.
 _TRANSIENT = (
@@ -35,6 +42,7 @@ _TRANSIENT = (
     sqlite3.InternalError,
     sqlite3.ProgrammingError,
     OSError,
+    AppliedElsewhereError,
 )
 
 

@@ -21,7 +21,11 @@ from services.crm.projections.batch_runner import (
 )
 from services.crm.projections.directory_projection import DirectoryProjection
 from services.crm.projections.directory_store import DirectoryStore
-from services.crm.projections.parked_events import error_class, error_frames
+from services.crm.projections.parked_events import (
+    AppliedElsewhereError,
+    error_class,
+    error_frames,
+)
 from services.crm.projections.postgres_directory_store import PostgresDirectoryStore
 from services.crm.projections.postgres_timeline_store import PostgresTimelineStore
 from services.crm.projections.sqlite_directory_store import SQLiteDirectoryStore
@@ -114,10 +118,21 @@ class ProjectionSupervisor:
         self._stopping.set()
         self._thread.join(timeout)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 self._follow_log()
+            except AppliedElsewhereError:
+                # Two projectors at once, for the moment a lost lease takes to notice.
+                logger.warning(
+                    "another projector applied these events; following from its position",
+                    extra={"fields": {"projection": self.projection_class.name}},
+                )
+                self._stopping.wait(self.restart_delay)
             except Exception as error:
                 self.restarts += 1
                 # Not the message or its chain: an error met while parking may quote data.

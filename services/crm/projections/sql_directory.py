@@ -54,7 +54,7 @@ class SqlDirectory(SqlReadModel):
         if not batch:
             return
         with self.datastore.transaction(commit=True) as cursor:
-            self._insert_tracking(cursor, batch[-1][1])
+            self._claim(cursor, batch[0][1].notification_id, batch[-1][1])
             for changes, _ in batch:
                 self._apply_one(cursor, changes)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from services.crm.projections.parked_events import ParkedEvent
+from services.crm.projections.parked_events import AppliedElsewhereError, ParkedEvent
 
 # Written once for both databases: ids and times as text, so a row reads the same.
 PARKED_DDL = (
@@ -38,13 +38,30 @@ class SqlReadModel:
         def _db_time(self, value: datetime) -> Any: ...
         def _py_time(self, value: Any) -> datetime: ...
         def _explain(self, statement: str) -> str: ...
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
         def _max_tracking_id(self, application_name: str, cursor: Any) -> int | None: ...
         def max_tracking_id(self, application_name: str) -> int | None: ...
 
+    def _claim(self, cursor: Any, first: int, last: Tracking) -> None:
+        """Moves the tracked position to last, only if it stands before first: else
+        another projector applied some of first..last, and the transaction must fail.
+        The library's check (tracked < last) would let a batch overlap one committed
+        meanwhile. Taken first: it locks the tracking row (on SQLite, the database)
+        until commit, so concurrent projectors take their turns."""
+        cursor.execute(
+            self._q(
+                "INSERT INTO {tracking} (application_name, notification_id) VALUES (?, ?) "
+                "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
+                "excluded.notification_id WHERE {tracking}.notification_id < ? "
+                "RETURNING notification_id"
+            ),
+            (last.application_name, last.notification_id, first),
+        )
+        if cursor.fetchone() is None:
+            raise AppliedElsewhereError(f"positions {first} to {last.notification_id}")
+
     def park(self, event: ParkedEvent, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            self._insert_tracking(cursor, tracking)
+            self._claim(cursor, tracking.notification_id, tracking)
             cursor.execute(
                 self._q(
                     "INSERT INTO {parked} (position, topic, originator_id, error_class, "

@@ -37,7 +37,7 @@ class SqlTimeline(SqlReadModel):
             return
         with self.datastore.transaction(commit=True) as cursor:
             # Tracking first: on SQLite it takes the write lock before anything is read.
-            self._insert_tracking(cursor, batch[-1][1])
+            self._claim(cursor, batch[0][1].notification_id, batch[-1][1])
             entries = EntryBatch(self, cursor)
             for changes, tracking in batch:
                 for change in changes:
