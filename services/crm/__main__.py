@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from services.crm.server import serve
+    from services.crm.tracing import start_tracing
 
+    start_tracing(settings)
     serve(settings)
     return 0
 

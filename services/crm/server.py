@@ -22,6 +22,7 @@ from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, o
 from services.crm.projector import ProjectionProcess
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
+from services.crm.tracing import traced_calls
 
 logger = logging.getLogger(__name__)
 SERVICE_NAME = customer_history_service_pb2.DESCRIPTOR.services_by_name[
@@ -73,7 +74,11 @@ def start_service(settings: Settings) -> RunningService:
             max_workers=settings.max_workers + settings.max_watchers + settings.max_replays,
             thread_name_prefix="rpc",
         ),
-        interceptors=[EdgeInterceptor(settings.caller_secret), CallBoundsInterceptor()],
+        interceptors=[
+            *traced_calls(settings),
+            EdgeInterceptor(settings.caller_secret),
+            CallBoundsInterceptor(),
+        ],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
         CustomerHistoryServicer(

@@ -12,6 +12,7 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewayConfigError, GatewaySettings
 from services.gateway.logs import configure_logging
 from services.gateway.slow_clients import protocol_with_deadline
+from services.gateway.tracing import start_tracing, traced
 
 logger = logging.getLogger("gateway")
 
@@ -31,8 +32,9 @@ def main() -> int:
     except GatewayConfigError as error:
         print(f"gateway: {error}", file=sys.stderr)
         return 2
+    start_tracing(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        traced(create_app(settings), settings),
         host=settings.listen_host,
         port=settings.listen_port,
         http=protocol_with_deadline(settings.header_timeout_seconds),

@@ -36,6 +36,7 @@ from services.gateway.openapi import openapi_document
 from services.gateway.request_log import NO_ROUTE, RequestLog
 from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
+from services.gateway.tracing import channel_interceptors
 from services.gateway.transcoding import BadRequestError, build_request, to_json
 
 CONSOLE = Path(__file__).parent / "console"
@@ -51,7 +52,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        channel["crm"] = grpc.aio.insecure_channel(settings.crm_address)
+        channel["crm"] = grpc.aio.insecure_channel(
+            settings.crm_address, interceptors=channel_interceptors(settings)
+        )
         try:
             yield
         finally:

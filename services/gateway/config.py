@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from services.gateway.auth import Caller, is_actor
 from services.gateway.roles import Role
+from services.tracing import traces_requested
 
 
 class GatewayConfigError(ValueError):
@@ -32,6 +33,8 @@ class GatewaySettings:
     jwt_secret: str = field(default="", repr=False)
     # Presented to the CRM, which trusts actor metadata only with it (CRM_CALLER_SECRET).
     crm_secret: str = field(default="", repr=False)
+    # Turned on by the standard OTEL_* variables (README: Traces).
+    traces: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -55,6 +58,7 @@ class GatewaySettings:
                 api_keys=_api_keys(env.get("CRM_GATEWAY_API_KEYS", "")),
                 jwt_secret=env.get("CRM_GATEWAY_JWT_SECRET", ""),
                 crm_secret=env.get("CRM_GATEWAY_CRM_SECRET", ""),
+                traces=traces_requested(env),
             )
         except ValueError as error:
             raise GatewayConfigError(f"gateway configuration: {error}") from None

@@ -96,14 +96,19 @@ def _log_failure(error: Exception, request_id: str) -> None:
     logger.error("unexpected error", exc_info=error, extra={"fields": {"request_id": request_id}})
 
 
+def route_of(scope: Scope) -> str:
+    """The template of the route the handler chose (else Starlette's), never the path."""
+    state = scope.get("state") or {}
+    return state.get("route") or getattr(scope.get("route"), "path", None) or NO_ROUTE
+
+
 def _log_request(scope: Scope, state: dict[str, Any], status: int, started: float) -> None:
-    route = state.get("route") or getattr(scope.get("route"), "path", None) or NO_ROUTE
     logger.info(
         "request",
         extra={
             "fields": {
                 "method": scope["method"],
-                "route": route,
+                "route": route_of(scope),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "request_id": state["request_id"],

@@ -1,0 +1,51 @@
+"""OpenTelemetry traces, shared by both services: off unless the standard OTEL_* variables
+ask for them, and when on, spans leave the process without personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_PROTOCOLS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+
+
+def traces_requested(env: Mapping[str, str]) -> bool:
+    """Whether the environment turns traces on (README: Traces); ValueError for a value
+    the services cannot honour."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    raw = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if not raw:
+        # The SDK's own default is otlp to localhost; here an endpoint must be named
+        # too, so a process with no OTEL_* variables sends nothing anywhere.
+        return any(env.get(name, "").strip() for name in _ENDPOINTS)
+    if raw == "none":
+        return False
+    if raw != "otlp":
+        raise ValueError(f"OTEL_TRACES_EXPORTER={raw!r} is not supported: use otlp or none")
+    protocol = next((env[name] for name in _PROTOCOLS if env.get(name, "").strip()), "")
+    if protocol.strip() not in ("", "http/protobuf"):
+        raise ValueError(
+            f"OTLP protocol {protocol.strip()!r} is not supported: traces go over http/protobuf"
+        )
+    return True
+
+
+def start_tracing(default_service_name: str) -> None:
+    """Installs the SDK as this process's tracer provider, exporting by OTLP/HTTP as the
+    OTEL_EXPORTER_OTLP_*, OTEL_BSP_*, OTEL_TRACES_SAMPLER and resource variables say."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from services.span_policy import OutsideRequestsDropped, WithoutPersonalData
+
+    # OTEL_SERVICE_NAME, or service.name in OTEL_RESOURCE_ATTRIBUTES, wins over ours.
+    named = OTELResourceDetector().detect().attributes.get(SERVICE_NAME) or default_service_name
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: named}))
+    # OTEL_TRACES_SAMPLER chose provider.sampler; this rule goes in front of it.
+    provider.sampler = OutsideRequestsDropped(provider.sampler)
+    provider.add_span_processor(WithoutPersonalData(BatchSpanProcessor(OTLPSpanExporter())))
+    trace.set_tracer_provider(provider)
