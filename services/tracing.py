@@ -15,20 +15,17 @@ def traces_requested(env: Mapping[str, str]) -> bool:
     if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
     raw = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    if not raw:
-        # The SDK's own default is otlp to localhost; here an endpoint must be named
-        # too, so a process with no OTEL_* variables sends nothing anywhere.
-        return any(env.get(name, "").strip() for name in _ENDPOINTS)
-    if raw == "none":
-        return False
-    if raw != "otlp":
+    if raw not in ("", "otlp", "none"):
         raise ValueError(f"OTEL_TRACES_EXPORTER={raw!r} is not supported: use otlp or none")
-    protocol = next((env[name] for name in _PROTOCOLS if env.get(name, "").strip()), "")
-    if protocol.strip() not in ("", "http/protobuf"):
+    # The SDK's own default exporter is otlp to localhost; here an endpoint must be
+    # named too, so a process with no OTEL_* variables sends nothing anywhere.
+    on = raw == "otlp" or (not raw and any(env.get(name, "").strip() for name in _ENDPOINTS))
+    protocol = next((env[name].strip() for name in _PROTOCOLS if env.get(name, "").strip()), "")
+    if on and protocol not in ("", "http/protobuf"):
         raise ValueError(
-            f"OTLP protocol {protocol.strip()!r} is not supported: traces go over http/protobuf"
+            f"OTLP protocol {protocol!r} is not supported: traces go over http/protobuf"
         )
-    return True
+    return on
 
 
 def start_tracing(default_service_name: str) -> None:
