@@ -4,9 +4,15 @@ ask for them, and when on, spans leave the process without personal data."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _PROTOCOLS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+# The process's one provider, once started: OpenTelemetry's is a global too.
+_provider: TracerProvider | None = None
 
 
 def traces_requested(env: Mapping[str, str]) -> bool:
@@ -46,3 +52,17 @@ def start_tracing(default_service_name: str) -> None:
     provider.sampler = OutsideRequestsDropped(provider.sampler)
     provider.add_span_processor(WithoutPersonalData(BatchSpanProcessor(OTLPSpanExporter())))
     trace.set_tracer_provider(provider)
+    global _provider
+    _provider = provider
+
+
+def tracing() -> bool:
+    """Whether this process has started tracing."""
+    return _provider is not None
+
+
+def stop_tracing() -> None:
+    """Sends the spans still held; for a process that ends by re-raising its signal,
+    which skips the SDK's own exit hook."""
+    if _provider is not None:
+        _provider.shutdown()

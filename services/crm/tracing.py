@@ -7,6 +7,7 @@ import grpc
 
 from services.crm.config import Settings
 from services.tracing import start_tracing as start_sdk
+from services.tracing import tracing
 
 SERVICE_NAME = "crm"
 # The codes the library's own interceptor counts as the server's failure.
@@ -20,14 +21,12 @@ _SERVER_FAULTS = frozenset(
         grpc.StatusCode.DATA_LOSS,
     }
 )
-_started = False
 
 
 def start_tracing(settings: Settings) -> None:
     """Called once by each serving process as it starts, before it opens a connection:
     the database instrumentations wrap connect()."""
-    global _started
-    if not settings.traces or _started:
+    if not settings.traces or tracing():
         return
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
@@ -35,7 +34,6 @@ def start_tracing(settings: Settings) -> None:
     start_sdk(SERVICE_NAME)
     PsycopgInstrumentor().instrument()
     SQLite3Instrumentor().instrument()
-    _started = True
 
 
 def traced_calls(settings: Settings) -> list[grpc.ServerInterceptor]:
@@ -54,7 +52,7 @@ def traced_calls(settings: Settings) -> list[grpc.ServerInterceptor]:
 def record_status(code: grpc.StatusCode) -> None:
     """Puts the call's final status on its span: the library's interceptor sees abort()
     but not abort_with_status(), which every mapped error goes through."""
-    if not _started:
+    if not tracing():
         return
     from opentelemetry import trace
     from opentelemetry.trace import Status, StatusCode

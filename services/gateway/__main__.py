@@ -13,6 +13,7 @@ from services.gateway.config import GatewayConfigError, GatewaySettings
 from services.gateway.logs import configure_logging
 from services.gateway.slow_clients import protocol_with_deadline
 from services.gateway.tracing import start_tracing, traced
+from services.tracing import stop_tracing
 
 logger = logging.getLogger("gateway")
 
@@ -23,6 +24,11 @@ class _Server(uvicorn.Server):
         if self.started:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             logger.info("serving", extra={"fields": {"host": host, "port": port}})
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        # uvicorn then re-raises SIGTERM, which skips the SDK's exit hook.
+        stop_tracing()
 
 
 def main() -> int:
