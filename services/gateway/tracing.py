@@ -31,7 +31,7 @@ def traced(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
     middleware: ASGIApp = OpenTelemetryMiddleware(
-        _NamedByRoute(app),
+        _named_by_route(app),
         excluded_urls=_UNTRACED_URLS,
         default_span_details=_method_only,
         # Spans of their own for each read and write of the body repeat the request's.
@@ -63,26 +63,26 @@ def _method(scope: Scope) -> str:
     return "HTTP" if method == "_OTHER" else method
 
 
-class _NamedByRoute:
-    """Names the request's span "METHOD /v1/customers/{customer}" once its answer
+def _named_by_route(app: ASGIApp) -> ASGIApp:
+    """Names each request's span "METHOD /v1/{customer=customers/*}" once its answer
     starts, when routing has found the template."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    async def named(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope, receive, _naming(scope, send) if scope["type"] == "http" else send)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        from opentelemetry import trace
+    return named
 
-        span = trace.get_current_span()
 
-        async def send_named(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                route = route_of(scope)
-                span.update_name(f"{_method(scope)} {route}")
-                span.set_attribute("http.route", route)
-            await send(message)
+def _naming(scope: Scope, send: Send) -> Send:
+    from opentelemetry import trace
 
-        await self.app(scope, receive, send_named)
+    span = trace.get_current_span()
+
+    async def send_named(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            route = route_of(scope)
+            span.update_name(f"{_method(scope)} {route}")
+            span.set_attribute("http.route", route)
+        await send(message)
+
+    return send_named
