@@ -188,21 +188,22 @@ def test_an_http_request_and_the_crm_call_it_makes_share_one_trace(
     assert request.span.span_id in _ancestors(call, receiver.spans)
 
 
-def test_the_crm_calls_database_statements_are_in_its_trace(
+def test_the_crm_calls_database_statements_and_its_write_are_in_its_trace(
     receiver: Receiver, crm: ServerProcess, customer: Customer
 ) -> None:
     call = _wait_for_one(receiver, CRM, RECORD_RPC)
     database = "postgresql" if "postgresql" in crm.env["CRM_DATABASE_URL"] else "sqlite"
 
-    def statement_of_call(spans: list[SpanSeen]) -> bool:
-        return any(
-            seen.attribute("db.system") == database
+    def statements_of_call(spans: list[SpanSeen]) -> set[str]:
+        return {
+            seen.span.name
+            for seen in spans
+            if seen.attribute("db.system") == database
             and seen.span.trace_id == call.span.trace_id
             and call.span.span_id in _ancestors(seen, spans)
-            for seen in spans
-        )
+        }
 
-    receiver.wait_for(statement_of_call)
+    receiver.wait_for(lambda spans: {"SELECT", "INSERT"} <= statements_of_call(spans))
 
 
 def test_each_service_names_itself(receiver: Receiver, customer: Customer) -> None:
