@@ -37,6 +37,10 @@ SEARCH_ROUTE = "GET /v1/customers:search"
 RECORD_RPC = "/crm.v1.CustomerHistoryService/RecordInteraction"
 GET_CUSTOMER_RPC = "/crm.v1.CustomerHistoryService/GetCustomer"
 NOT_FOUND = 5
+# A caller in front of the gateway (an ingress, a browser's tracing) that began a trace.
+CALLERS_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLERS_SPAN_ID = "00f067aa0ba902b7"
+CALLERS_TRACEPARENT = f"00-{CALLERS_TRACE_ID}-{CALLERS_SPAN_ID}-01"
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,11 @@ def customer(gateway: GatewayProcess) -> Customer:
         customer = recorded["interaction"]["customer"]
         assert http.get(f"/v1/{customer}", headers=KEY).status_code == 200
         assert http.get(f"/v1/{UNKNOWN_CUSTOMER}", headers=KEY).status_code == 404
-        searched = http.get("/v1/customers:search", params={"name": word}, headers=KEY)
+        searched = http.get(
+            "/v1/customers:search",
+            params={"name": word},
+            headers={**KEY, "traceparent": CALLERS_TRACEPARENT},
+        )
         assert searched.status_code == 200
     return Customer(name, email, customer.removeprefix("customers/"))
 
@@ -204,6 +212,15 @@ def test_the_crm_calls_database_statements_and_its_write_are_in_its_trace(
         }
 
     receiver.wait_for(lambda spans: {"SELECT", "INSERT"} <= statements_of_call(spans))
+
+
+def test_a_request_that_names_its_trace_joins_it(receiver: Receiver, customer: Customer) -> None:
+    request = _wait_for_one(receiver, GATEWAY, SEARCH_ROUTE)
+    call = _wait_for_one(receiver, CRM, "/crm.v1.CustomerHistoryService/SearchCustomers")
+
+    assert request.span.trace_id.hex() == CALLERS_TRACE_ID
+    assert request.span.parent_span_id.hex() == CALLERS_SPAN_ID
+    assert call.span.trace_id.hex() == CALLERS_TRACE_ID
 
 
 def test_each_service_names_itself(receiver: Receiver, customer: Customer) -> None:
