@@ -223,6 +223,20 @@ def test_a_request_that_names_its_trace_joins_it(receiver: Receiver, customer: C
     assert call.span.trace_id.hex() == CALLERS_TRACE_ID
 
 
+def test_database_work_outside_any_call_is_not_traced(
+    receiver: Receiver, customer: Customer
+) -> None:
+    _wait_for_one(receiver, CRM, GET_CUSTOMER_RPC)
+
+    # Health checks query the database every second, from the service's start.
+    crm_roots = [
+        seen.span.name
+        for seen in receiver.spans
+        if seen.service == CRM and not seen.span.parent_span_id
+    ]
+    assert crm_roots == []
+
+
 def test_each_service_names_itself(receiver: Receiver, customer: Customer) -> None:
     _wait_for_one(receiver, GATEWAY, RECORD_ROUTE)
     _wait_for_one(receiver, CRM, RECORD_RPC)
