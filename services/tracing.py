@@ -37,6 +37,7 @@ def traces_requested(env: Mapping[str, str]) -> bool:
 def start_tracing(default_service_name: str) -> None:
     """Installs the SDK as this process's tracer provider, exporting by OTLP/HTTP as the
     OTEL_EXPORTER_OTLP_*, OTEL_BSP_*, OTEL_TRACES_SAMPLER and resource variables say."""
+    global _provider
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
@@ -52,11 +53,10 @@ def start_tracing(default_service_name: str) -> None:
     provider.sampler = OutsideRequestsDropped(provider.sampler)
     provider.add_span_processor(WithoutPersonalData(BatchSpanProcessor(OTLPSpanExporter())))
     trace.set_tracer_provider(provider)
-    global _provider
     _provider = provider
 
 
-def tracing() -> bool:
+def tracing_started() -> bool:
     """Whether this process has started tracing."""
     return _provider is not None
 

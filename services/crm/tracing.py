@@ -7,7 +7,7 @@ import grpc
 
 from services.crm.config import Settings
 from services.tracing import start_tracing as start_sdk
-from services.tracing import tracing
+from services.tracing import tracing_started
 
 SERVICE_NAME = "crm"
 # The codes the library's own interceptor counts as the server's failure.
@@ -26,7 +26,7 @@ _SERVER_FAULTS = frozenset(
 def start_tracing(settings: Settings) -> None:
     """Called once by each serving process as it starts, before it opens a connection:
     the database instrumentations wrap connect()."""
-    if not settings.traces or tracing():
+    if not settings.traces or tracing_started():
         return
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
@@ -52,7 +52,7 @@ def traced_calls(settings: Settings) -> list[grpc.ServerInterceptor]:
 def record_status(code: grpc.StatusCode) -> None:
     """Puts the call's final status on its span: the library's interceptor sees abort()
     but not abort_with_status(), which every mapped error goes through."""
-    if not tracing():
+    if not tracing_started():
         return
     from opentelemetry import trace
     from opentelemetry.trace import Status, StatusCode

@@ -4,25 +4,18 @@ personal data; without them, nothing is sent."""
 
 from __future__ import annotations
 
-import gzip
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from tests import random_refs
 from tests.e2e.gateway_server import GatewayProcess, crm_process, serve_gateway
 from tests.e2e.http_helpers import record_by_email
+from tests.e2e.otlp_receiver import Receiver, SpanSeen
 from tests.e2e.server_process import ServerProcess
 
 KEY = {"Authorization": "ApiKey trace-key"}
@@ -41,90 +34,6 @@ NOT_FOUND = 5
 CALLERS_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLERS_SPAN_ID = "00f067aa0ba902b7"
 CALLERS_TRACEPARENT = f"00-{CALLERS_TRACE_ID}-{CALLERS_SPAN_ID}-01"
-
-
-@dataclass(frozen=True)
-class SpanSeen:
-    service: str
-    span: Span
-
-    @property
-    def values(self) -> list[str]:
-        """The span's name and every attribute value, as text."""
-        found = [self.span.name]
-        for attribute in self.span.attributes:
-            value = attribute.value
-            found.append(str(getattr(value, value.WhichOneof("value") or "string_value")))
-        return found
-
-    def attribute(self, key: str) -> object:
-        for attribute in self.span.attributes:
-            if attribute.key == key:
-                value = attribute.value
-                return getattr(value, value.WhichOneof("value") or "string_value")
-        return None
-
-
-class Receiver:
-    """A stand-in OTLP/HTTP collector: keeps every span POSTed to /v1/traces."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.spans: list[SpanSeen] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                receiver.keep(self.path, ExportTraceServiceRequest.FromString(body))
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def keep(self, path: str, export: ExportTraceServiceRequest) -> None:
-        assert path == "/v1/traces"
-        with self._lock:
-            self.requests += 1
-            for resource_spans in export.resource_spans:
-                service = next(
-                    a.value.string_value
-                    for a in resource_spans.resource.attributes
-                    if a.key == "service.name"
-                )
-                for scope_spans in resource_spans.scope_spans:
-                    self.spans.extend(SpanSeen(service, span) for span in scope_spans.spans)
-
-    def wait_for(self, found: Callable[[list[SpanSeen]], bool], timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if found(list(self.spans)):
-                    return
-            time.sleep(0.05)
-        raise AssertionError(
-            f"spans never arrived; got {[(s.service, s.span.name) for s in self.spans]}"
-        )
-
-    def clear(self) -> None:
-        with self._lock:
-            self.spans.clear()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def otel_env(receiver: Receiver) -> dict[str, str]:
