@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_projector(settings)
 
     from services.crm.server import serve
+    from services.crm.tracing import start_tracing
 
+    start_tracing(settings)
     serve(settings)
     return 0
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from services.tracing import traces_requested
+
 T = TypeVar("T")
 PROJECTION_MODES = ("process", "thread", "off")
 
@@ -52,6 +54,8 @@ class Settings:
     # When set, callers must present it (the gateway does): actor metadata is trusted
     # only from those who hold it. Empty trusts every caller, for one laptop.
     caller_secret: str = field(default="", repr=False)
+    # Turned on by the standard OTEL_* variables (README: Traces), not by a CRM_ one.
+    traces: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,7 +108,15 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _log_level, defaults.log_level),
             caller_secret=read("CALLER_SECRET", str, defaults.caller_secret),
+            traces=_traces(env),
         )
+
+
+def _traces(env: Mapping[str, str]) -> bool:
+    try:
+        return traces_requested(env)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _address(raw: str) -> str:

@@ -23,6 +23,7 @@ from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, o
 from services.crm.projector import ProjectionProcess
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
+from services.crm.tracing import traced_calls
 from services.metrics_server import MetricsServer
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def start_service(settings: Settings) -> RunningService:
         ),
         interceptors=[
             *metrics.rpc_interceptors(settings),
+            *traced_calls(settings),
             EdgeInterceptor(settings.caller_secret),
             CallBoundsInterceptor(),
         ],

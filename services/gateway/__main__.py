@@ -12,7 +12,9 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewayConfigError, GatewaySettings
 from services.gateway.logs import configure_logging
 from services.gateway.slow_clients import protocol_with_deadline
+from services.gateway.tracing import start_tracing, traced
 from services.metrics_server import start_metrics_server
+from services.tracing import stop_tracing
 
 logger = logging.getLogger("gateway")
 
@@ -29,6 +31,11 @@ class _Server(uvicorn.Server):
             fields = {"host": host, "port": port, "metrics_port": self.metrics_port}
             logger.info("serving", extra={"fields": fields})
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        # uvicorn then re-raises SIGTERM, which skips the SDK's exit hook.
+        stop_tracing()
+
 
 def main() -> int:
     configure_logging()
@@ -37,8 +44,9 @@ def main() -> int:
     except GatewayConfigError as error:
         print(f"gateway: {error}", file=sys.stderr)
         return 2
+    start_tracing(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        traced(create_app(settings), settings),
         host=settings.listen_host,
         port=settings.listen_port,
         http=protocol_with_deadline(settings.header_timeout_seconds),

@@ -38,6 +38,7 @@ from services.gateway.probes import healthz, readyz
 from services.gateway.request_log import NO_ROUTE, RequestLog
 from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
+from services.gateway.tracing import channel_interceptors
 from services.gateway.transcoding import BadRequestError, build_request, to_json
 
 CONSOLE = Path(__file__).parent / "console"
@@ -56,7 +57,11 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        channel["crm"] = grpc.aio.insecure_channel(settings.crm_address, options=CHANNEL_OPTIONS)
+        channel["crm"] = grpc.aio.insecure_channel(
+            settings.crm_address,
+            options=CHANNEL_OPTIONS,
+            interceptors=channel_interceptors(settings),
+        )
         try:
             yield
         finally:

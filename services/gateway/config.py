@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from services.gateway.auth import Caller, is_actor
 from services.gateway.roles import Role
+from services.tracing import traces_requested
 
 
 class GatewayConfigError(ValueError):
@@ -34,6 +35,8 @@ class GatewaySettings:
     crm_secret: str = field(default="", repr=False)
     # Where Prometheus scrapes the gateway (HOST:PORT, port 0 picks one); empty: none.
     metrics_address: str = "127.0.0.1:9465"
+    # Turned on by the standard OTEL_* variables (README: Traces).
+    traces: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -60,6 +63,7 @@ class GatewaySettings:
                 metrics_address=_metrics_address(
                     env.get("CRM_GATEWAY_METRICS_ADDRESS", defaults.metrics_address)
                 ),
+                traces=traces_requested(env),
             )
         except ValueError as error:
             raise GatewayConfigError(f"gateway configuration: {error}") from None

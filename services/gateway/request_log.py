@@ -103,11 +103,17 @@ def _log_failure(error: Exception, request_id: str) -> None:
     logger.error("unexpected error", exc_info=error, extra={"fields": {"request_id": request_id}})
 
 
+def route_of(scope: Scope) -> str:
+    """The template of the route the handler chose (else Starlette's), never the path."""
+    state = scope.get("state") or {}
+    return state.get("route") or getattr(scope.get("route"), "path", None) or NO_ROUTE
+
+
 def _log_request(
     scope: Scope, state: dict[str, Any], status: int, started: float
 ) -> tuple[str, float]:
     """Logs the request; returns its route template and the seconds it took."""
-    route = state.get("route") or getattr(scope.get("route"), "path", None) or NO_ROUTE
+    route = route_of(scope)
     seconds = time.perf_counter() - started
     logger.info(
         "request",

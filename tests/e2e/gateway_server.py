@@ -66,11 +66,13 @@ def serve_gateway(crm_address: str, **settings: str) -> Iterator[GatewayProcess]
 
 
 @contextmanager
-def crm_process(request: pytest.FixtureRequest, directory: Path) -> Iterator[ServerProcess]:
+def crm_process(
+    request: pytest.FixtureRequest, directory: Path, **extra_env: str
+) -> Iterator[ServerProcess]:
     """A CRM process on a database of its own, for a module-scoped fixture whose param
     is the backend ("sqlite" or "postgres"), as tests/conftest.py's database_url."""
     with _database(request, directory) as url:
-        server = ServerProcess(url)
+        server = ServerProcess(url, **extra_env)
         try:
             yield server
         finally:

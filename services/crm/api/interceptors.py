@@ -23,6 +23,7 @@ from services.crm.api.errors import (
     to_grpc_status,
 )
 from services.crm.domain.errors import CrmError, InvalidInputError
+from services.crm.tracing import record_status
 
 logger = logging.getLogger("crm.calls")
 
@@ -147,6 +148,7 @@ def _edge(
         context.abort(code, f"internal error; quote request id {request_id}")
     finally:
         current_request_id.reset(token)
+        record_status(code)
         _log_call(method, code, started, request_id)
 
 

@@ -17,6 +17,7 @@ then tried alone, each against its own deadline.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -36,8 +37,10 @@ from services.crm.storage import CommitTooLateError
 
 # Inserts events in one transaction, committing it only before the deadline, if given.
 Insert = Callable[..., Sequence[int] | None]
-# A save's events, its caller's answer, and its deadline on the clock (None: no deadline).
-Waiting = tuple[list[StoredEvent], Future[list[int]], float | None]
+# A save's events, its caller's answer, its deadline on the clock (None: no deadline),
+# and its caller's context, in which its transaction runs, so the statements show in
+# the caller's trace (README: Traces).
+Waiting = tuple[list[StoredEvent], Future[list[int]], float | None, contextvars.Context]
 # Told how many saves each committed transaction held (metrics).
 CommitObserver = Callable[[int], None]
 MAX_BATCH = 500
@@ -71,7 +74,7 @@ class GroupCommit:
         with self._open:
             if self._stopped:
                 raise ServiceStoppingError
-            self._waiting.put((stored_events, done, deadline))
+            self._waiting.put((stored_events, done, deadline, contextvars.copy_context()))
         if deadline is None:
             return done.result()
         try:
@@ -106,7 +109,7 @@ class GroupCommit:
     def _fail_waiting(self, batch: list[Waiting]) -> None:
         with self._open:
             self._stopped = True
-        unanswered = [done for _, done, _ in batch]
+        unanswered = [done for _, done, _, _ in batch]
         while True:
             try:
                 item = self._waiting.get_nowait()
@@ -138,10 +141,11 @@ class GroupCommit:
         if len(batch) <= 1:
             self._commit_each(batch)
             return
-        joint = [event for events, _, _ in batch for event in events]
-        deadlines = [deadline for _, _, deadline in batch if deadline is not None]
+        joint = [event for events, _, _, _ in batch for event in events]
+        deadlines = [deadline for _, _, deadline, _ in batch if deadline is not None]
         try:
-            inserted = self._insert(joint, deadline=min(deadlines, default=None))
+            # In the first caller's trace: one transaction has one place in a trace.
+            inserted = batch[0][3].run(self._insert, joint, deadline=min(deadlines, default=None))
         except DATABASE_UNAVAILABLE:
             self._fail_unavailable(batch)
             return
@@ -153,18 +157,18 @@ class GroupCommit:
             positions = _checked(inserted, joint)
         except RuntimeError as error:
             # Committed, but not told where: retrying would report stored writes as clashes.
-            for _, done, _ in batch:
+            for _, done, _, _ in batch:
                 done.set_exception(error)
             return
         start = 0
-        for events, done, _ in batch:
+        for events, done, _, _ in batch:
             done.set_result(positions[start : start + len(events)])
             start += len(events)
         self._committed(len(batch))
 
     def _still_awaited(self, item: Waiting) -> bool:
         """Marks the save begun, unless its caller gave up or its deadline passed."""
-        _, done, deadline = item
+        _, done, deadline, _ = item
         if not done.set_running_or_notify_cancel():
             return False
         if self._passed(deadline):
@@ -173,12 +177,13 @@ class GroupCommit:
         return True
 
     def _commit_each(self, batch: list[Waiting]) -> None:
-        for index, (events, done, deadline) in enumerate(batch):
+        for index, (events, done, deadline, context) in enumerate(batch):
             if self._passed(deadline):
                 done.set_exception(DeadlinePassedError())
                 continue
             try:
-                done.set_result(_checked(self._insert(events, deadline=deadline), events))
+                inserted = context.run(self._insert, events, deadline=deadline)
+                done.set_result(_checked(inserted, events))
                 self._committed(1)
             except CommitTooLateError:
                 done.set_exception(DeadlinePassedError())
@@ -191,7 +196,7 @@ class GroupCommit:
     def _fail_unavailable(self, batch: list[Waiting]) -> None:
         """The database did not answer: these saves fail, and so does every save
         queued behind them, which would otherwise each wait as long to learn the same."""
-        for _, done, _ in batch:
+        for _, done, _, _ in batch:
             done.set_exception(DatabaseUnavailableError())
         stopping = False
         while True:
