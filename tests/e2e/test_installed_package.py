@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bin_dir(outside: Path) -> Path:
+def bin_dir(outside: Path) -> Iterator[Path]:
     venv = outside / "venv"
     subprocess.run(
         [str(ROOT / "scripts" / "build-venv.sh"), str(venv)],
@@ -36,7 +37,8 @@ def bin_dir(outside: Path) -> Path:
         check=True,
         timeout=600,
     )
-    return venv / "bin"
+    yield venv / "bin"
+    shutil.rmtree(venv)
 
 
 def operator_env(**settings: str) -> dict[str, str]:
