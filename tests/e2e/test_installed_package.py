@@ -52,6 +52,7 @@ def crm(bin_dir: Path, outside: Path) -> Iterator[LoggedProcess]:
         CRM_LISTEN_ADDRESS="127.0.0.1:0",
         CRM_DATABASE_URL=f"sqlite:///{outside}/crm.sqlite3",
         CRM_PROJECTIONS="thread",
+        CRM_METRICS_ADDRESS="127.0.0.1:0",
     )
     process = LoggedProcess([str(bin_dir / "crm"), "serve"], env, cwd=outside)
     yield process
@@ -95,7 +96,9 @@ def test_crm_gateway_serves_the_agent_console_from_the_package(
     bin_dir: Path, outside: Path
 ) -> None:
     gateway = LoggedProcess(
-        [str(bin_dir / "crm-gateway")], operator_env(CRM_GATEWAY_PORT="0"), cwd=outside
+        [str(bin_dir / "crm-gateway")],
+        operator_env(CRM_GATEWAY_PORT="0", CRM_GATEWAY_METRICS_ADDRESS="127.0.0.1:0"),
+        cwd=outside,
     )
     try:
         port = gateway.wait_for_log("serving", timeout=60)["port"]
