@@ -6,11 +6,10 @@ GEN := gen/python
 PROTOS := $(wildcard proto/crm/v1/*.proto)
 GENERATED := $(GEN)/crm/v1/.stamp
 DEPS := gen/proto-deps
-GOOGLEAPIS = $(shell $(PY) -c "import google.api.annotations_pb2 as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__file__))))")
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)
 
-.PHONY: run test lint proto bench mutation rebuild-projections deploy-check clean
+.PHONY: run test lint proto bench mutation rebuild-projections deploy-check pins clean
 
 run: $(INSTALLED) $(GENERATED)
 	scripts/run-dev.sh
@@ -22,9 +21,9 @@ test: lint
 	$(PY) -m pytest
 
 lint: $(INSTALLED) $(GENERATED)
-	$(VENV)/bin/ruff check services tests scripts bench
-	$(VENV)/bin/ruff format --check services tests scripts bench
-	$(VENV)/bin/mypy services tests scripts bench
+	$(VENV)/bin/ruff check services tests scripts bench setup.py
+	$(VENV)/bin/ruff format --check services tests scripts bench setup.py
+	$(VENV)/bin/mypy services tests scripts bench setup.py
 	$(VENV)/bin/buf lint
 
 proto: $(GENERATED)
@@ -51,15 +50,24 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# google/api/*.proto come from the pinned googleapis-common-protos wheel; copied
-# under gen/ so that buf sees them too (it cannot fetch them from its registry here).
-$(GENERATED): $(INSTALLED) $(PROTOS)
-	rm -rf gen && mkdir -p $(GEN) $(DEPS)/google/api
-	cp $(GOOGLEAPIS)/google/api/annotations.proto $(GOOGLEAPIS)/google/api/http.proto $(DEPS)/google/api/
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iproto -I$(DEPS) \
-		--python_out=$(GEN) --grpc_python_out=$(GEN) \
-		--mypy_out=$(GEN) --mypy_grpc_out=$(GEN) $(PROTOS)
+# The package build runs the same script. google/api/*.proto come from the pinned
+# googleapis-common-protos wheel, kept under gen/ so that buf sees them too (it cannot
+# fetch them from its registry here).
+$(GENERATED): $(INSTALLED) $(PROTOS) scripts/generate_code.py
+	rm -rf gen
+	$(PY) scripts/generate_code.py $(GEN) --stubs --google-protos $(DEPS)
 	touch $@
+
+# Exact pins from the direct dependencies in requirements*.in, resolved from PyPI alone
+# (not a machine's own mirrors or caps); a pin moves only when the resolver must, or
+# with PINS_ARGS="--upgrade-package NAME" (or --upgrade).
+PIP_COMPILE = env -u PIP_CONSTRAINT -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make pins" $(VENV)/bin/pip-compile \
+	--quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	--annotation-style line $(PINS_ARGS)
+pins: $(INSTALLED)
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .mypy_cache .ruff_cache

@@ -1,88 +1,122 @@
-"""Command line: `python -m services.crm [serve | project | rebuild-projections | import FILE |
-demo-data]`."""
+"""The `crm` command (also `python -m services.crm`): one subcommand per job; with none,
+it serves."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from services.crm.config import ConfigError, Settings
 from services.crm.logs import configure_logging
 
+Command = Callable[[argparse.Namespace], int]
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="crm", description=__doc__)
-    parser.add_argument(
-        "command",
-        nargs="?",
-        default="serve",
-        choices=["serve", "project", "rebuild-projections", "import", "demo-data"],
+    args = _parser().parse_args(argv)
+    run: Command = getattr(args, "run", _serve)
+    return run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crm",
+        description="One complete, replayable history of every customer, over gRPC. "
+        "Configured by CRM_* environment variables (see the README).",
     )
-    parser.add_argument("file", nargs="?", help="for import: a .jsonl or .csv file")
-    parser.add_argument("--address", default="", help="for import: the service, HOST:PORT")
-    parser.add_argument("--actor", default="service:import", help="for import: who imports")
-    parser.add_argument(
-        "--if-empty", action="store_true", help="for demo-data: only into an empty database"
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=run)
+        return sub
+
+    command("serve", _serve, "serve gRPC on CRM_LISTEN_ADDRESS (the default command)")
+    command("project", _project, "follow the event log into every read model")
+    command(
+        "rebuild-projections", _rebuild_projections, "replay the log into every read model anew"
     )
-    args = parser.parse_args(argv)
-    if args.command == "import":
-        return _import(args.file, args.address, args.actor)
-    if args.command == "demo-data":
-        return _demo_data(args.address, args.if_empty)
+    load = command("import", _import, "record a .jsonl or .csv file's interactions")
+    load.add_argument("file", type=Path, help="a .jsonl or .csv file")
+    _add_address(load)
+    load.add_argument("--actor", default="service:import", help="who imports")
+    demo = command("demo-data", _demo_data, "load fictional customers into the service")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="only into a database that holds no events"
+    )
+    _add_address(demo)
+    return parser
+
+
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--address", default="", help="the service, HOST:PORT (default CRM_LISTEN_ADDRESS)"
+    )
+
+
+def _settings(logs: bool = True) -> Settings:
     try:
         settings = Settings.from_environ()
     except ConfigError as error:
         print(f"crm: configuration error: {error}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level)
+        raise SystemExit(2) from None
+    if logs:
+        configure_logging(settings.log_level)
+    return settings
 
-    if args.command == "rebuild-projections":
-        from services.crm.projections.runner import READ_MODELS, rebuild_read_model
-        from services.crm.storage import eventsourcing_env
 
-        env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
-        for read_model in READ_MODELS:
-            rebuilt = rebuild_read_model(env, read_model)
-            logging.getLogger("crm").info(
-                "rebuilt",
-                extra={
-                    "fields": {
-                        "read_model": rebuilt.read_model,
-                        "events_replayed": rebuilt.replayed,
-                        # Logged one by one as they were met; listed by parked_events().
-                        "events_parked": rebuilt.parked,
-                    }
-                },
-            )
-        return 0
-
-    if args.command == "project":
-        from services.crm.projector import run_projector
-
-        return run_projector(settings)
-
+def _serve(args: argparse.Namespace) -> int:
     from services.crm.server import serve
     from services.crm.tracing import start_tracing
 
+    settings = _settings()
     start_tracing(settings)
     serve(settings)
     return 0
 
 
-def _import(file: str | None, address: str, actor: str) -> int:
-    from pathlib import Path
+def _project(args: argparse.Namespace) -> int:
+    from services.crm.projector import run_projector
 
+    return run_projector(_settings())
+
+
+def _rebuild_projections(args: argparse.Namespace) -> int:
+    from services.crm.projections.runner import READ_MODELS, rebuild_read_model
+    from services.crm.storage import eventsourcing_env
+
+    settings = _settings()
+    env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
+    for read_model in READ_MODELS:
+        rebuilt = rebuild_read_model(env, read_model)
+        logging.getLogger("crm").info(
+            "rebuilt",
+            extra={
+                "fields": {
+                    "read_model": rebuilt.read_model,
+                    "events_replayed": rebuilt.replayed,
+                    # Logged one by one as they were met; listed by parked_events().
+                    "events_parked": rebuilt.parked,
+                }
+            },
+        )
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
     from services.crm.cli.import_file import import_file
 
-    if not file or not Path(file).is_file():
+    if not args.file.is_file():
         print("crm import: give a .jsonl or .csv file that exists", file=sys.stderr)
         return 2
-    settings = Settings.from_environ()
+    settings = _settings(logs=False)
     summary = import_file(
-        Path(file),
-        address or settings.listen_address,
-        actor,
+        args.file,
+        args.address or settings.listen_address,
+        args.actor,
         settings.caller_secret,
         show_progress=sys.stderr.isatty(),
     )
@@ -97,12 +131,15 @@ def _import(file: str | None, address: str, actor: str) -> int:
     return 1 if summary.failed else 0
 
 
-def _demo_data(address: str, if_empty: bool) -> int:
+def _demo_data(args: argparse.Namespace) -> int:
     from services.crm.cli.demo_data import load_demo_data
 
-    settings = Settings.from_environ()
+    settings = _settings(logs=False)
     loaded = load_demo_data(
-        address or settings.listen_address, "agent:demo-agent", settings.caller_secret, if_empty
+        args.address or settings.listen_address,
+        "agent:demo-agent",
+        settings.caller_secret,
+        args.if_empty,
     )
     if loaded:
         print(f"demo data: {loaded} fictional customers ready; search the console for 'Juniper'")

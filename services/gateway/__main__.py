@@ -1,7 +1,9 @@
-"""Command line: `python -m services.gateway` serves HTTP/JSON in front of the CRM."""
+"""The `crm-gateway` command (also `python -m services.gateway`): HTTP/JSON in front of
+the CRM."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import socket
 import sys
@@ -37,7 +39,12 @@ class _Server(uvicorn.Server):
         stop_tracing()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="crm-gateway",
+        description="Serves the CRM's API as HTTP/JSON, and the agent console. "
+        "Configured by CRM_GATEWAY_* environment variables (see the README).",
+    ).parse_args(argv)
     configure_logging()
     try:
         settings = GatewaySettings.from_environ()

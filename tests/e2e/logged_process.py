@@ -16,11 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class LoggedProcess:
     """Keeps every line the process prints, and finds log lines by their message."""
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path = ROOT) -> None:
         self.env = env
         self.process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
