@@ -6,17 +6,13 @@ handlers take turns with them; in their own process they use another core.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
-from crm.v1 import customer_history_service_pb2
-
+from services.crm.child_processes import child_environ, die_with_parent
 from services.crm.config import Settings
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
 from services.crm.stop_signals import StopSignals
@@ -24,7 +20,6 @@ from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
 PARENT_PID = "CRM_PROJECTOR_PARENT_PID"
-_PR_SET_PDEATHSIG = 1
 
 
 class ProjectionProcess:
@@ -90,18 +85,11 @@ class ProjectionProcess:
         )
 
     def _child_env(self) -> dict[str, str]:
-        generated = Path(customer_history_service_pb2.__file__).resolve().parents[2]
-        root = Path(__file__).resolve().parents[2]
-        path = os.pathsep.join(
-            p for p in (str(generated), str(root), os.environ.get("PYTHONPATH")) if p
+        return child_environ(
+            CRM_DATABASE_URL=self.settings.database_url,
+            CRM_LOG_LEVEL=self.settings.log_level,
+            **{PARENT_PID: str(os.getpid())},
         )
-        return {
-            **os.environ,
-            "PYTHONPATH": path,
-            "CRM_DATABASE_URL": self.settings.database_url,
-            "CRM_LOG_LEVEL": self.settings.log_level,
-            PARENT_PID: str(os.getpid()),
-        }
 
 
 def run_projector(settings: Settings) -> None:
@@ -109,7 +97,7 @@ def run_projector(settings: Settings) -> None:
     the service, the service's end."""
     parent = int(os.environ.get(PARENT_PID, "0"))
     if parent:
-        _die_with_parent()
+        die_with_parent()
     env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
@@ -125,11 +113,3 @@ def run_projector(settings: Settings) -> None:
     for supervisor in supervisors:
         supervisor.stop()
     logger.info("projector stopped")
-
-
-def _die_with_parent() -> None:
-    """On Linux, a SIGTERM when the service dies, even by SIGKILL: an orphaned
-    projector would otherwise race the next one over the same read models."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
