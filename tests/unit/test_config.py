@@ -33,6 +33,8 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_MAX_REPLAYS", "none"),
         ("CRM_DATABASE_TIMEOUT_SECONDS", "1.5"),
         ("CRM_HEALTH_INTERVAL_SECONDS", "0"),
+        ("CRM_SERVE_PROCESSES", "0"),
+        ("CRM_SERVE_PROCESSES", "two"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
@@ -46,6 +48,16 @@ def test_outage_and_stream_limits_have_documented_defaults() -> None:
     assert settings.health_interval_seconds == 1.0
     assert (settings.max_watchers, settings.max_watchers_per_caller) == (64, 8)
     assert settings.max_replays == 4
+
+
+def test_one_serving_process_unless_crm_serve_processes_says_more() -> None:
+    assert Settings.from_environ({}).serve_processes == 1
+    assert Settings.from_environ({"CRM_SERVE_PROCESSES": "3"}).serve_processes == 3
+
+
+def test_projections_in_a_thread_are_refused_with_several_serving_processes() -> None:
+    with pytest.raises(ConfigError, match="CRM_PROJECTIONS=thread needs CRM_SERVE_PROCESSES=1"):
+        Settings.from_environ({"CRM_SERVE_PROCESSES": "2", "CRM_PROJECTIONS": "thread"})
 
 
 def test_a_call_waits_for_a_postgres_connection_as_long_as_the_database_timeout() -> None:
