@@ -78,13 +78,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def crm_server(database_url: str, log: Path) -> Server:
+def crm_server(database_url: str, log: Path, serve_processes: int = 1) -> Server:
     return Server(
         ["-m", "services.crm", "serve"],
         {
             "CRM_DATABASE_URL": database_url,
             "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
             "CRM_MAX_READ_WAIT_SECONDS": "30",
+            "CRM_SERVE_PROCESSES": str(serve_processes),
         },
         log,
     )
