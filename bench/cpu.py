@@ -17,8 +17,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_shares(server: Server) -> Iterator[dict[str, float]]:
     """Percent of one core used by the service (with its serving processes), its
     projector, PostgreSQL (all of the machine's, as the benchmark owns it) and the
-    client (this process and the client processes it waited for) while the block
-    runs; filled in when it ends."""
+    client (this process and its client processes) while the block runs; filled in
+    when it ends."""
     shares: dict[str, float] = {}
     before, started = _seconds(server), time.monotonic()
     yield shares
@@ -35,11 +35,12 @@ def _seconds(server: Server) -> dict[str, float]:
     service = [server.process.pid, *(pid for pid in helpers if pid not in projector)]
     postgres = [pid for pid in _pids() if _command(pid) == "postgres"]
     own = os.times()
+    clients = [pid for pid in children(os.getpid()) if pid != server.process.pid]
     return {
         "service": sum(_cpu(pid) for pid in service),
         "projector": sum(_cpu(pid) for pid in projector),
         "postgres": sum(_cpu(pid) for pid in postgres),
-        "client": own.user + own.system + own.children_user + own.children_system,
+        "client": own.user + own.system + sum(_cpu(pid) for pid in clients),
     }
 
 

@@ -24,8 +24,8 @@ CHANNEL_OPTIONS = (("grpc.max_receive_message_length", 64 * 1024 * 1024),)
 # Without it, channels to one address share one connection, and the kernel spreads
 # connections (not calls) over serving processes.
 OWN_CONNECTION = (*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1))
-# Time for a client process to start and import grpc before its warm-up begins.
-CLIENT_START_SECONDS = 2.0
+# Time for the client processes to receive their shares before the warm-up begins.
+HAND_OUT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,28 @@ def _run_share(share: _Share) -> LoadResult:
     return asyncio.run(_drive(share))
 
 
+class ClientProcesses:
+    """Client processes started once, before any clock runs, for run_load to share a
+    load between."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        # spawn: this process already runs grpc, which a fork would copy broken.
+        self.pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+
+    def __enter__(self) -> ClientProcesses:
+        # The pool starts a process per task that finds none idle: count tasks, count
+        # processes, each with grpc imported.
+        list(self.pool.map(time.sleep, [0.5] * self.count))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown()
+
+    def run(self, shares: list[_Share]) -> list[LoadResult]:
+        return list(self.pool.map(_run_share, shares))
+
+
 def run_load(
     address: str,
     method: str,
@@ -109,36 +131,34 @@ def run_load(
     seconds: float,
     warmup_seconds: float = 1.0,
     metadata: tuple[tuple[str, str], ...] = (),
-    client_processes: int = 1,
+    clients: ClientProcesses | None = None,
 ) -> LoadResult:
     """Calls method with the requests in turn from concurrency callers for seconds,
-    after a warm-up whose calls are not counted. With several client processes, each
-    takes its slice of the requests and of the callers, one connection per caller."""
-    if client_processes == 1:
+    after a warm-up whose calls are not counted. With client processes, each takes
+    its slice of the requests and of the callers, one connection per caller."""
+    if clients is None:
         count_from = time.monotonic() + warmup_seconds
         share = _Share(
             address, method, requests, concurrency, 1, count_from, count_from + seconds, metadata
         )
         return _run_share(share)
-    count_from = time.monotonic() + CLIENT_START_SECONDS + warmup_seconds
-    callers = max(concurrency // client_processes, 1)
-    shares = [
-        _Share(
-            address,
-            method,
-            requests[n::client_processes],
-            callers,
-            callers,
-            count_from,
-            count_from + seconds,
-            metadata,
-        )
-        for n in range(client_processes)
-    ]
-    # spawn: this process already runs grpc, which a fork would copy broken.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(client_processes, mp_context=context) as pool:
-        results = list(pool.map(_run_share, shares))
+    count_from = time.monotonic() + HAND_OUT_SECONDS + warmup_seconds
+    callers = max(concurrency // clients.count, 1)
+    results = clients.run(
+        [
+            _Share(
+                address,
+                method,
+                requests[n :: clients.count],
+                callers,
+                callers,
+                count_from,
+                count_from + seconds,
+                metadata,
+            )
+            for n in range(clients.count)
+        ]
+    )
     return LoadResult(
         sum(result.calls for result in results),
         sum(result.errors for result in results),

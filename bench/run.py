@@ -15,7 +15,7 @@ import psycopg
 
 from bench import probes
 from bench.cpu import cpu_shares
-from bench.load import LoadResult, run_load
+from bench.load import ClientProcesses, LoadResult, run_load
 from bench.processes import ROOT, Server, baseline_server, crm_server
 from bench.table import cpu_table, table
 from bench.workload import email, record_requests, seed_store, timeline_requests
@@ -139,22 +139,26 @@ class Bench:
     def _serving_processes(self) -> None:
         """The same loads with CRM_SERVE_PROCESSES at 1 and at 2, each driven by
         CLIENT_PROCESSES client processes (one would be the bottleneck)."""
-        for processes in (1, 2):
-            url = self._url(f"processes{processes}")
-            server = crm_server(url, OUT / f"crm-processes-{processes}.log", processes)
-            try:
-                loads = self._record_then_read(server, CLIENT_PROCESSES)
-            finally:
-                server.stop()  # Not in server_rss_mb: that is one serving process's.
-            self.results |= {
-                f"record_rps_{processes}proc": round(loads.record.rps, 1),
-                f"record_errors_{processes}proc": loads.record.errors,
-                f"timeline_rps_{processes}proc": round(loads.timeline.rps, 1),
-                f"record_{processes}proc_cpu_pct": loads.record_cpu,
-                f"timeline_{processes}proc_cpu_pct": loads.timeline_cpu,
-            }
+        with ClientProcesses(CLIENT_PROCESSES) as clients:
+            for processes in (1, 2):
+                self._serve_processes(processes, clients)
 
-    def _record_then_read(self, server: Server, client_processes: int = 1) -> Loads:
+    def _serve_processes(self, processes: int, clients: ClientProcesses) -> None:
+        url = self._url(f"processes{processes}")
+        server = crm_server(url, OUT / f"crm-processes-{processes}.log", processes)
+        try:
+            loads = self._record_then_read(server, clients)
+        finally:
+            server.stop()  # Not in server_rss_mb: that is one serving process's.
+        self.results |= {
+            f"record_rps_{processes}proc": round(loads.record.rps, 1),
+            f"record_errors_{processes}proc": loads.record.errors,
+            f"timeline_rps_{processes}proc": round(loads.timeline.rps, 1),
+            f"record_{processes}proc_cpu_pct": loads.record_cpu,
+            f"timeline_{processes}proc_cpu_pct": loads.timeline_cpu,
+        }
+
+    def _record_then_read(self, server: Server, clients: ClientProcesses | None = None) -> Loads:
         """Writes for known and new customers, then timeline pages of known ones."""
         known = [email(n) for n in range(self.plan.known_customers)]
         customers = probes.register(server.address, known)
@@ -168,7 +172,7 @@ class Bench:
                 self.plan.seconds,
                 1,
                 probes.ACTOR,
-                client_processes,
+                clients,
             )
         readers = min(64, len(known))
         history_end = probes.add_history(server.address, known[:readers], 60)
@@ -184,7 +188,7 @@ class Bench:
                 self.plan.seconds,
                 1,
                 probes.ACTOR,
-                client_processes,
+                clients,
             )
         return Loads(record, record_cpu, timeline, timeline_cpu)
 
