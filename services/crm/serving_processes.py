@@ -56,18 +56,9 @@ def serve_processes(settings: Settings, signals: StopSignals) -> None:
         children = ServingChildren(settings.serve_processes, _child_env(settings, address, metrics))
         try:
             children.start(settings.database_timeout_seconds + START_MARGIN_SECONDS, signals)
-            _serve_metrics(settings, metrics)
-            port = int(address.rpartition(":")[2])
-            logger.info(
-                "serving",
-                extra={
-                    "fields": {
-                        "address": settings.listen_address,
-                        "port": port,
-                        "processes": settings.serve_processes,
-                    }
-                },
-            )
+            if not signals.received:
+                _serve_metrics(settings, metrics)
+                _announce(settings, address)
             while not signals.received:
                 children.keep_running(0.2)
             logger.info("stopping", extra={"fields": {"signal": signals.received[0].name}})
@@ -79,6 +70,20 @@ def serve_processes(settings: Settings, signals: StopSignals) -> None:
             for projection in projections:
                 projection.stop()
     logger.info("stopped")
+
+
+def _announce(settings: Settings, address: str) -> None:
+    port = int(address.rpartition(":")[2])
+    logger.info(
+        "serving",
+        extra={
+            "fields": {
+                "address": settings.listen_address,
+                "port": port,
+                "processes": settings.serve_processes,
+            }
+        },
+    )
 
 
 def _serve_metrics(settings: Settings, metrics_dir: str) -> None:
