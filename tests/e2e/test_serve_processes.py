@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import customer_history_service_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.processes import children
 from tests import random_refs
 from tests.e2e.grpc_helpers import record_by_email
 from tests.e2e.server_process import ServerProcess
@@ -98,6 +101,8 @@ def test_a_killed_serving_process_is_replaced_and_the_port_keeps_answering(
 def test_sigterm_stops_every_process_and_removes_the_metrics_directory(
     database_url: str, start_server: StartServer, tmp_path: Path
 ) -> None:
+    """The parent ends last: after both serving processes drained and the projector
+    stopped (not merely killed with it by the death signal)."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     server = start_server(database_url, CRM_SERVE_PROCESSES="2", TMPDIR=str(temporary))
@@ -110,8 +115,30 @@ def test_sigterm_stops_every_process_and_removes_the_metrics_directory(
     assert names == [recorded.interaction.name]
     assert len(family) == 4  # The parent, two serving processes and the projector.
     assert [pid for pid in family if alive(pid)] == []
+    assert stops_in_order(server) == [
+        ("services.crm.server", "stopped"),
+        ("services.crm.server", "stopped"),
+        ("services.crm.projector", "projector stopped"),
+        ("services.crm.serving_processes", "stopped"),
+    ]
     assert metrics_directories == ["crm-metrics-"]
     assert list(temporary.iterdir()) == []
+
+
+def stops_in_order(server: ServerProcess) -> list[tuple[str, str]]:
+    """Who logged that it stopped, in the order the lines came, once the parent has."""
+    deadline = time.monotonic() + 10
+    while True:
+        records = [json.loads(line) for line in server.lines if line.startswith("{")]
+        stops = [
+            (record["logger"], record["message"])
+            for record in records
+            if record["message"] in ("stopped", "projector stopped")
+        ]
+        if ("services.crm.serving_processes", "stopped") in stops:
+            return stops
+        assert time.monotonic() < deadline, "the parent never logged stopped"
+        time.sleep(0.05)
 
 
 def own_connection(port: int) -> grpc.Channel:
@@ -158,16 +185,6 @@ def one_connection_per_child(server: ServerProcess) -> tuple[grpc.Channel, grpc.
 
 def serving_children(server: ServerProcess) -> list[int]:
     return sorted(pid for pid in children(server.process.pid) if command(pid)[-1] == "serve")
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:  # A thread that ended while being read.
-            continue
-    return found
 
 
 def command(pid: int) -> list[str]:
