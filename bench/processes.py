@@ -85,6 +85,8 @@ def crm_server(database_url: str, log: Path, serve_processes: int = 1) -> Server
             "CRM_DATABASE_URL": database_url,
             "CRM_LISTEN_ADDRESS": "127.0.0.1:0",
             "CRM_MAX_READ_WAIT_SECONDS": "30",
+            # The lag probe watches 16 customers as one caller, as 16 consoles would.
+            "CRM_MAX_WATCHERS_PER_CALLER": "16",
             "CRM_SERVE_PROCESSES": str(serve_processes),
         },
         log,
