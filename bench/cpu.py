@@ -15,9 +15,10 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 @contextmanager
 def cpu_shares(server: Server) -> Iterator[dict[str, float]]:
-    """Percent of one core used by the service, its projector, PostgreSQL (all of the
-    machine's, as the benchmark owns it) and this client while the block runs; filled
-    in when it ends."""
+    """Percent of one core used by the service (with its serving processes), its
+    projector, PostgreSQL (all of the machine's, as the benchmark owns it) and the
+    client (this process and its client processes) while the block runs; filled in
+    when it ends."""
     shares: dict[str, float] = {}
     before, started = _seconds(server), time.monotonic()
     yield shares
@@ -29,14 +30,17 @@ def cpu_shares(server: Server) -> Iterator[dict[str, float]]:
 
 
 def _seconds(server: Server) -> dict[str, float]:
-    projector = children(server.process.pid)
+    helpers = children(server.process.pid)
+    projector = [pid for pid in helpers if _arguments(pid)[-1:] == ["project"]]
+    service = [server.process.pid, *(pid for pid in helpers if pid not in projector)]
     postgres = [pid for pid in _pids() if _command(pid) == "postgres"]
     own = os.times()
+    clients = [pid for pid in children(os.getpid()) if pid != server.process.pid]
     return {
-        "service": _cpu(server.process.pid),
+        "service": sum(_cpu(pid) for pid in service),
         "projector": sum(_cpu(pid) for pid in projector),
         "postgres": sum(_cpu(pid) for pid in postgres),
-        "client": own.user + own.system,
+        "client": own.user + own.system + sum(_cpu(pid) for pid in clients),
     }
 
 
@@ -49,6 +53,13 @@ def _command(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def _arguments(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().rstrip("\0").split("\0")
+    except OSError:
+        return []
 
 
 def _cpu(pid: int) -> float:

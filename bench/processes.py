@@ -78,7 +78,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def crm_server(database_url: str, log: Path) -> Server:
+def crm_server(database_url: str, log: Path, serve_processes: int = 1) -> Server:
     return Server(
         ["-m", "services.crm", "serve"],
         {
@@ -87,6 +87,9 @@ def crm_server(database_url: str, log: Path) -> Server:
             # Recorded as in production, on a port no other bench server holds.
             "CRM_METRICS_ADDRESS": "127.0.0.1:0",
             "CRM_MAX_READ_WAIT_SECONDS": "30",
+            # The lag probe watches 16 customers as one caller, as 16 consoles would.
+            "CRM_MAX_WATCHERS_PER_CALLER": "16",
+            "CRM_SERVE_PROCESSES": str(serve_processes),
         },
         log,
     )

@@ -15,7 +15,7 @@ import psycopg
 
 from bench import probes
 from bench.cpu import cpu_shares
-from bench.load import run_load
+from bench.load import ClientProcesses, LoadResult, run_load
 from bench.processes import ROOT, Server, baseline_server, crm_server
 from bench.table import cpu_table, table
 from bench.workload import email, record_requests, seed_store, timeline_requests
@@ -25,6 +25,8 @@ from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 RECORD = "/crm.v1.CustomerHistoryService/RecordInteraction"
 TIMELINE = "/crm.v1.CustomerHistoryService/GetTimeline"
 OUT = Path(os.environ.get("BENCH_OUT") or ROOT / "var" / "bench")
+# Client processes driving the comparison of serving processes.
+CLIENT_PROCESSES = 2
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,14 @@ class Plan:
         return cls(15, 10_000, 1_000_000, 10_000, 500, 100_000, 500)
 
 
+@dataclass(frozen=True)
+class Loads:
+    record: LoadResult
+    record_cpu: dict[str, float]
+    timeline: LoadResult
+    timeline_cpu: dict[str, float]
+
+
 class Bench:
     def __init__(self, plan: Plan, database: str) -> None:
         self.plan = plan
@@ -59,6 +69,7 @@ class Bench:
         try:
             self._baselines()
             self._crm_under_load()
+            self._serving_processes()
             self._import()
             self._small_and_large_stores()
         finally:
@@ -68,6 +79,8 @@ class Bench:
         r["record_ratio"] = _ratio(r["record_rps"], r["echo_rps"])
         r["record_to_naive"] = _ratio(r["record_rps"], r["naive_rps"])
         r["timeline_ratio"] = _ratio(r["timeline_rps"], r["echo_rps"])
+        r["timeline_2proc_to_1proc"] = _ratio(r["timeline_rps_2proc"], r["timeline_rps_1proc"])
+        r["record_2proc_to_1proc"] = _ratio(r["record_rps_2proc"], r["record_rps_1proc"])
         r["timeline_large_to_small"] = _ratio(
             r["timeline_p99_ms_c1_large"], r["timeline_p99_ms_c1_small"]
         )
@@ -101,35 +114,19 @@ class Bench:
     def _crm_under_load(self) -> None:
         server = self._serve("load", self._url("load"))
         try:
-            known = [email(n) for n in range(self.plan.known_customers)]
-            customers = probes.register(server.address, known)
-            requests = record_requests(int(self.plan.seconds * 4_000), known, 0.5)
-            with cpu_shares(server) as record_cpu:
-                load = run_load(
-                    server.address, RECORD, requests, 32, self.plan.seconds, 1, probes.ACTOR
-                )
+            loads = self._record_then_read(server)
+            record = loads.record
             self.results |= {
-                "record_cpu_pct": record_cpu,
-                "record_rps": round(load.rps, 1),
-                "record_p50_ms": round(load.percentile(0.5), 2),
-                "record_p99_ms": round(load.percentile(0.99), 2),
-                "record_errors": load.errors,
+                "record_cpu_pct": loads.record_cpu,
+                "record_rps": round(record.rps, 1),
+                "record_p50_ms": round(record.percentile(0.5), 2),
+                "record_p99_ms": round(record.percentile(0.99), 2),
+                "record_errors": record.errors,
+                "timeline_cpu_pct": loads.timeline_cpu,
+                "timeline_rps": round(loads.timeline.rps, 1),
+                "timeline_p99_ms": round(loads.timeline.percentile(0.99), 2),
             }
-            readers = min(64, len(known))
-            history_end = probes.add_history(server.address, known[:readers], 60)
-            # Reads are measured once the read models have taken in that history.
-            probes.wait_caught_up(server.address, customers[0], history_end)
-            reads = timeline_requests(customers[:readers])
-            with cpu_shares(server) as timeline_cpu:
-                timeline = run_load(
-                    server.address, TIMELINE, reads, 16, self.plan.seconds, 1, probes.ACTOR
-                )
-            self.results |= {
-                "timeline_cpu_pct": timeline_cpu,
-                "timeline_rps": round(timeline.rps, 1),
-                "timeline_p99_ms": round(timeline.percentile(0.99), 2),
-            }
-            rate = max(load.rps / 2, 1.0)
+            rate = max(record.rps / 2, 1.0)
             lag, missed = probes.projection_lag_p99(server.address, rate, self.plan.seconds)
             self.results |= {
                 "projection_lag_p99_ms": round(lag, 2),
@@ -138,6 +135,62 @@ class Bench:
             }
         finally:
             self._stop(server)
+
+    def _serving_processes(self) -> None:
+        """The same loads with CRM_SERVE_PROCESSES at 1 and at 2, each driven by
+        CLIENT_PROCESSES client processes (one would be the bottleneck)."""
+        with ClientProcesses(CLIENT_PROCESSES) as clients:
+            for processes in (1, 2):
+                self._serve_processes(processes, clients)
+
+    def _serve_processes(self, processes: int, clients: ClientProcesses) -> None:
+        url = self._url(f"processes{processes}")
+        server = crm_server(url, OUT / f"crm-processes-{processes}.log", processes)
+        try:
+            loads = self._record_then_read(server, clients)
+        finally:
+            server.stop()  # Not in server_rss_mb: that is one serving process's.
+        self.results |= {
+            f"record_rps_{processes}proc": round(loads.record.rps, 1),
+            f"record_errors_{processes}proc": loads.record.errors,
+            f"timeline_rps_{processes}proc": round(loads.timeline.rps, 1),
+            f"record_{processes}proc_cpu_pct": loads.record_cpu,
+            f"timeline_{processes}proc_cpu_pct": loads.timeline_cpu,
+        }
+
+    def _record_then_read(self, server: Server, clients: ClientProcesses | None = None) -> Loads:
+        """Writes for known and new customers, then timeline pages of known ones."""
+        known = [email(n) for n in range(self.plan.known_customers)]
+        customers = probes.register(server.address, known)
+        requests = record_requests(int(self.plan.seconds * 4_000), known, 0.5)
+        with cpu_shares(server) as record_cpu:
+            record = run_load(
+                server.address,
+                RECORD,
+                requests,
+                32,
+                self.plan.seconds,
+                1,
+                probes.ACTOR,
+                clients,
+            )
+        readers = min(64, len(known))
+        history_end = probes.add_history(server.address, known[:readers], 60)
+        # Reads are measured once the read models have taken in that history.
+        probes.wait_caught_up(server.address, customers[0], history_end)
+        reads = timeline_requests(customers[:readers])
+        with cpu_shares(server) as timeline_cpu:
+            timeline = run_load(
+                server.address,
+                TIMELINE,
+                reads,
+                16,
+                self.plan.seconds,
+                1,
+                probes.ACTOR,
+                clients,
+            )
+        return Loads(record, record_cpu, timeline, timeline_cpu)
 
     def _import(self) -> None:
         server = self._serve("import", self._url("import"))

@@ -12,6 +12,12 @@ ROWS: list[tuple[str, str, str]] = [
     ("record_p99_ms", "ms", ""),
     ("timeline_rps", "calls/s", ">= 0.5 x echo"),
     ("timeline_p99_ms", "ms", ""),
+    ("record_rps_1proc", "calls/s", "1 serving process, 2 client processes"),
+    ("record_rps_2proc", "calls/s", "2 serving processes, 2 client processes"),
+    ("record_2proc_to_1proc", "x", ">= 1"),
+    ("timeline_rps_1proc", "calls/s", "1 serving process, 2 client processes"),
+    ("timeline_rps_2proc", "calls/s", "2 serving processes, 2 client processes"),
+    ("timeline_2proc_to_1proc", "x", ">= 1.5"),
     ("timeline_p99_ms_c1_small", "ms", ""),
     ("timeline_p99_ms_c1_large", "ms", "<= 1.3 x small, <= 5"),
     ("projection_lag_p99_ms", "ms", "<= 100"),
@@ -42,7 +48,8 @@ def cpu_table(results: dict[str, Any]) -> str:
     """Percent of one core each party used during the loads (two cores make 200)."""
     parties = ("service", "projector", "postgres", "client")
     lines = [f"\n{'cpu % of a core':<26}" + "".join(f"{party:>11}" for party in parties)]
-    for load in ("record", "timeline", "import"):
+    serving = [f"{load}_{n}proc" for n in (1, 2) for load in ("record", "timeline")]
+    for load in ["record", "timeline", "import", *serving]:
         shares = results.get(f"{load}_cpu_pct") or {}
         cells = "".join(f"{shares.get(party, 0):>11.1f}" for party in parties)
         lines.append(f"{load:<26}{cells}")

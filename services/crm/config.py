@@ -45,6 +45,9 @@ class Settings:
     # own), "thread" (inside the service) or "off" (`python -m services.crm project`
     # runs elsewhere, as with several replicas).
     projections: str = "process"
+    # Serving processes sharing the listen port, each with the limits above; more
+    # than one makes `crm serve` a parent that starts and restarts them.
+    serve_processes: int = 1
     max_read_wait_seconds: float = 5.0
     # How often a standby projector tries for the lease (services/crm/lease.py), and so
     # how soon after the active one dies it takes over.
@@ -71,7 +74,7 @@ class Settings:
             except ValueError as error:
                 raise ConfigError(f"CRM_{name}={raw!r} is invalid: {error}") from None
 
-        return cls(
+        settings = cls(
             database_url=read("DATABASE_URL", str, defaults.database_url),
             listen_address=read("LISTEN_ADDRESS", _address, defaults.listen_address),
             max_workers=read("MAX_WORKERS", _positive_int, defaults.max_workers),
@@ -109,7 +112,16 @@ class Settings:
             log_level=read("LOG_LEVEL", _log_level, defaults.log_level),
             caller_secret=read("CALLER_SECRET", str, defaults.caller_secret),
             traces=_traces(env),
+            serve_processes=read("SERVE_PROCESSES", _positive_int, defaults.serve_processes),
         )
+        if settings.serve_processes > 1 and settings.projections == "thread":
+            # "thread" keeps the read models inside the one serving process: with
+            # several, none of them is that process.
+            raise ConfigError(
+                "CRM_PROJECTIONS=thread needs CRM_SERVE_PROCESSES=1: with several serving "
+                "processes use process (one projector beside them) or off"
+            )
+        return settings
 
 
 def _traces(env: Mapping[str, str]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ from services.crm.metrics import wiring as metrics
 from services.crm.projections.health import ProjectionHealth
 from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor, open_application
 from services.crm.projector import ProjectionProcess
+from services.crm.serving_processes import (
+    serve_processes,
+    serving_parent,
+    tell_parent_serving,
+)
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 from services.crm.tracing import traced_calls
@@ -87,6 +93,9 @@ def start_service(settings: Settings) -> RunningService:
             EdgeInterceptor(settings.caller_secret),
             CallBoundsInterceptor(),
         ],
+        # Lets several serving processes bind one port (grpc's default on Linux, said
+        # here because CRM_SERVE_PROCESSES depends on it).
+        options=[("grpc.so_reuseport", 1)],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
         CustomerHistoryServicer(
@@ -132,16 +141,6 @@ def start_service(settings: Settings) -> RunningService:
     server.start()
     for monitor in monitors:
         monitor.start()
-    logger.info(
-        "serving",
-        extra={
-            "fields": {
-                "address": settings.listen_address,
-                "port": port,
-                "metrics_port": metrics_server and metrics_server.port,
-            }
-        },
-    )
     return RunningService(
         server,
         port,
@@ -171,10 +170,23 @@ def _projections(
 
 
 def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then drain in-flight calls and stop cleanly."""
+    """Run until SIGTERM or SIGINT, then drain in-flight calls and stop cleanly; with
+    CRM_SERVE_PROCESSES above 1, as the parent of that many serving processes."""
     signals = StopSignals()
+    if settings.serve_processes > 1:
+        serve_processes(settings, signals)
+        return
+    parent = serving_parent()
     service = start_service(settings)
-    signals.wait(0.2)
-    logger.info("stopping", extra={"fields": {"signal": signals.received[0].name}})
+    if parent:
+        tell_parent_serving()  # The parent says "serving" once every child does.
+    else:
+        logger.info(
+            "serving", extra={"fields": {"address": settings.listen_address, "port": service.port}}
+        )
+    # A child's parent may have died before the death signal was asked for.
+    signals.wait(0.2, or_until=lambda: bool(parent) and os.getppid() != parent)
+    reason = signals.received[0].name if signals.received else "parent ended"
+    logger.info("stopping", extra={"fields": {"signal": reason}})
     service.stop()
     logger.info("stopped")

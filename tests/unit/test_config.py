@@ -37,6 +37,8 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_METRICS_ADDRESS", "9464"),
         ("CRM_LEASE_RETRY_SECONDS", "0"),
         ("CRM_LEASE_RETRY_SECONDS", "soon"),
+        ("CRM_SERVE_PROCESSES", "0"),
+        ("CRM_SERVE_PROCESSES", "two"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
@@ -64,6 +66,16 @@ def test_metrics_listen_on_9464_unless_turned_off_and_a_stall_is_30_seconds() ->
         Settings.from_environ({"CRM_METRICS_ADDRESS": "0.0.0.0:0"}).metrics_address == "0.0.0.0:0"
     )
     assert Settings.from_environ({}).projection_stall_seconds == 30.0
+
+
+def test_one_serving_process_unless_crm_serve_processes_says_more() -> None:
+    assert Settings.from_environ({}).serve_processes == 1
+    assert Settings.from_environ({"CRM_SERVE_PROCESSES": "3"}).serve_processes == 3
+
+
+def test_projections_in_a_thread_are_refused_with_several_serving_processes() -> None:
+    with pytest.raises(ConfigError, match="CRM_PROJECTIONS=thread needs CRM_SERVE_PROCESSES=1"):
+        Settings.from_environ({"CRM_SERVE_PROCESSES": "2", "CRM_PROJECTIONS": "thread"})
 
 
 def test_a_call_waits_for_a_postgres_connection_as_long_as_the_database_timeout() -> None:

@@ -26,17 +26,18 @@ def status_observer(settings: Settings, app: CustomerHistory) -> StatusObserver 
     return read_model_observer(app) if settings.metrics_address else None
 
 
-def serve_metrics(settings: Settings) -> MetricsServer | None:
+def serve_metrics(settings: Settings, multiprocess_dir: str | None = None) -> MetricsServer | None:
     """None when metrics are off, or when the process that started this one serves
-    them (several serving processes, PROMETHEUS_MULTIPROC_DIR)."""
-    if not settings.metrics_address or writes_for_another_process():
+    them (several serving processes, PROMETHEUS_MULTIPROC_DIR); with multiprocess_dir,
+    what the processes this one started wrote there."""
+    if not settings.metrics_address or (writes_for_another_process() and not multiprocess_dir):
         return None
-    return listen(settings.metrics_address)
+    return listen(settings.metrics_address, multiprocess_dir)
 
 
-def listen(address: str) -> MetricsServer:
+def listen(address: str, multiprocess_dir: str | None = None) -> MetricsServer:
     try:
-        return open_metrics_server(address)
+        return open_metrics_server(address, multiprocess_dir)
     except OSError as error:
         raise ConfigError(
             f"CRM_METRICS_ADDRESS={address!r}: cannot listen there ({error.strerror})"
