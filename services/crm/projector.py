@@ -11,12 +11,17 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from services.crm.child_processes import child_environ, die_with_parent
 from services.crm.config import Settings
+from services.crm.lease import Lease
 from services.crm.metrics.projector import ProjectorMetrics, applied_observer
+from services.crm.projections.batch_runner import AppliedObserver
+from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
 from services.crm.stop_signals import StopSignals
-from services.crm.storage import eventsourcing_env
+from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
 logger = logging.getLogger(__name__)
 PARENT_PID = "CRM_PROJECTOR_PARENT_PID"
@@ -124,6 +129,49 @@ def run_projector(settings: Settings) -> int:
         if metrics is not None:
             metrics.stop()
     logger.info("projector stopped")
+    return code
 
 
-_WATCH_SECONDS = 0.2  # How soon a signal, the parent's end or a lost lease is seen.
+def _project_while_leased(
+    projection: _Projection, retry_seconds: float, signals: StopSignals, ending: Callable[[], bool]
+) -> int:
+    with Lease("projector", projection.env, retry_seconds) as lease:
+        while lease.acquire(ending):
+            ensure_postgres_schema(projection.env)
+            stopped = projection.run(
+                lambda: signals.wait(_WATCH_SECONDS, or_until=lambda: ending() or not lease.held()),
+            )
+            if ending():
+                break
+            # A lease whose connection hangs, rather than fails, is not known to be over.
+            if not (stopped and lease.lost.is_set()):
+                logger.error("projector exiting: it lost the lease")
+                return 1
+            logger.warning("projector lost the lease; standing by")
+    return 0
+
+
+@dataclass(frozen=True)
+class _Projection:
+    env: dict[str, str]
+    on_applied: AppliedObserver | None
+    metrics_port: int | None
+
+    def run(self, wait: Callable[[], None]) -> bool:
+        """The read models kept up until wait() returns; whether every projection stopped."""
+        supervisors = [
+            ProjectionSupervisor(self.env, read_model, on_applied=self.on_applied)
+            for read_model in READ_MODELS
+        ]
+        for supervisor in supervisors:
+            supervisor.start()
+        logger.info(
+            "projecting",
+            extra={"fields": {"read_models": len(supervisors), "metrics_port": self.metrics_port}},
+        )
+        wait()
+        for supervisor in supervisors:
+            supervisor.request_stop()  # All at once: each then ends its batch in hand.
+        for supervisor in supervisors:
+            supervisor.stop()
+        return not any(supervisor.running for supervisor in supervisors)
