@@ -181,9 +181,12 @@ def serve(settings: Settings) -> None:
     if parent:
         tell_parent_serving()  # The parent says "serving" once every child does.
     else:
-        logger.info(
-            "serving", extra={"fields": {"address": settings.listen_address, "port": service.port}}
-        )
+        fields = {
+            "address": settings.listen_address,
+            "port": service.port,
+            "metrics_port": service.metrics and service.metrics.port,
+        }
+        logger.info("serving", extra={"fields": fields})
     # A child's parent may have died before the death signal was asked for.
     signals.wait(0.2, or_until=lambda: bool(parent) and os.getppid() != parent)
     reason = signals.received[0].name if signals.received else "parent ended"
