@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bench.processes import children
 from tests import random_refs
 from tests.e2e.grpc_helpers import record_by_email
+from tests.e2e.scrapes import scrape
 from tests.e2e.server_process import ServerProcess
 from tests.e2e.test_process import timeline_names
 
@@ -50,6 +51,26 @@ def test_both_serving_processes_answer_new_connections_on_the_one_port(
     assert answers == [SERVING] * 12
     assert len(held) == 2
     assert all(held.values()), held
+
+
+def test_the_parent_serves_the_calls_of_both_processes_on_one_metrics_port(
+    server: ServerProcess,
+) -> None:
+    """README, Metrics: counters add up over the serving processes."""
+    method = "crm.v1.CustomerHistoryService/RecordInteraction"
+    before = scrape(server.metrics_port).value("crm_rpc_requests_total", method=method, code="OK")
+    first, second = one_connection_per_child(server)
+    try:
+        for channel in (first, second):
+            for _ in range(3):
+                record_by_email(stub(channel), random_refs.email())
+    finally:
+        first.close()
+        second.close()
+
+    after = scrape(server.metrics_port)
+    assert after.value("crm_rpc_requests_total", method=method, code="OK") == (before or 0) + 6
+    assert after.value("crm_open_watches") == 0
 
 
 def test_writes_through_both_processes_are_read_through_either(server: ServerProcess) -> None:

@@ -139,7 +139,7 @@ def test_health_watches_do_not_hold_the_threads_calls_need(database_url: str) ->
 @pytest.mark.parametrize(
     ("customer", "after", "code", "reason"),
     [
-        (f"customers/{uuid.uuid4()}", 0, grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_FOUND"),
+        (f"customers/{uuid.UUID(int=1)}", 0, grpc.StatusCode.NOT_FOUND, "CUSTOMER_NOT_FOUND"),
         ("people/1", 0, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_CUSTOMER_NAME"),
         (None, -1, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_POSITION"),
         (None, 10**12, grpc.StatusCode.INVALID_ARGUMENT, "POSITION_BEYOND_LOG"),
