@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from services.gateway import sse
 from services.gateway.auth import AuthenticationError, caller_from
 from services.gateway.config import GatewaySettings
+from services.gateway.crm_channels import CrmChannels
 from services.gateway.docs import docs_page
 from services.gateway.errors import from_rpc_error, gateway_error_body
 from services.gateway.metrics import observe_request
@@ -38,7 +39,6 @@ from services.gateway.probes import healthz, readyz
 from services.gateway.request_log import NO_ROUTE, RequestLog
 from services.gateway.roles import may_call
 from services.gateway.routes import Route, routes_of
-from services.gateway.tracing import channel_interceptors
 from services.gateway.transcoding import BadRequestError, build_request, to_json
 
 CONSOLE = Path(__file__).parent / "console"
@@ -47,25 +47,20 @@ CONSOLE = Path(__file__).parent / "console"
 mimetypes.add_type("text/javascript", ".js")
 # Calls spread over every address the target resolves to (several CRM replicas, a
 # headless Service), and skip a replica that stops answering.
-CHANNEL_OPTIONS = [("grpc.lb_policy_name", "round_robin")]
 SERVICE = customer_history_service_pb2.DESCRIPTOR.services_by_name["CustomerHistoryService"]
 
 
 def create_app(settings: GatewaySettings) -> Starlette:
     routes = routes_of(SERVICE)
-    channel: dict[str, grpc.aio.Channel] = {}
+    crm: dict[str, CrmChannels] = {}
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        channel["crm"] = grpc.aio.insecure_channel(
-            settings.crm_address,
-            options=CHANNEL_OPTIONS,
-            interceptors=channel_interceptors(settings),
-        )
+        crm["channels"] = CrmChannels(settings)
         try:
             yield
         finally:
-            await channel["crm"].close()
+            await crm["channels"].close()
 
     async def handle(request: Request) -> Response:
         matched = [(route, route.pattern.match(request.url.path)) for route in routes]
@@ -131,7 +126,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
             return _error(
                 grpc.StatusCode.DEADLINE_EXCEEDED, "REQUEST_BODY_TIMEOUT", slow, 408, _CLOSE
             )
-        return await _forward(channel["crm"], route, message, caller.actor, request, settings)
+        return await _forward(
+            crm["channels"].next(), route, message, caller.actor, request, settings
+        )
 
     document = openapi_document(routes, "Customer history CRM", "v1")
 
@@ -146,7 +143,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             StarletteRoute("/openapi.json", openapi_json, methods=["GET"]),
             StarletteRoute("/docs", docs, methods=["GET"]),
             StarletteRoute("/healthz", healthz, methods=["GET"]),
-            StarletteRoute("/readyz", readyz(lambda: channel["crm"]), methods=["GET"]),
+            StarletteRoute("/readyz", readyz(lambda: crm["channels"].next()), methods=["GET"]),
             StarletteRoute("/", lambda _: RedirectResponse("/console/"), methods=["GET"]),
             Mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console"),
             StarletteRoute(

@@ -18,6 +18,9 @@ class GatewayConfigError(ValueError):
 @dataclass(frozen=True)
 class GatewaySettings:
     crm_address: str = "127.0.0.1:50051"
+    # Connections to each CRM address, used in turn: a CRM with several serving
+    # processes (CRM_SERVE_PROCESSES) gets calls in as many of them as connections reach.
+    crm_connections: int = 4
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     deadline_seconds: float = 10.0
@@ -45,6 +48,9 @@ class GatewaySettings:
         try:
             return cls(
                 crm_address=env.get("CRM_GATEWAY_CRM_ADDRESS", defaults.crm_address),
+                crm_connections=_connections(
+                    env.get("CRM_GATEWAY_CRM_CONNECTIONS", str(defaults.crm_connections))
+                ),
                 listen_host=env.get("CRM_GATEWAY_HOST", defaults.listen_host),
                 listen_port=int(env.get("CRM_GATEWAY_PORT", defaults.listen_port)),
                 deadline_seconds=float(
@@ -73,6 +79,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     value = float(env.get(name, default))
     if not 0 < value <= 3600:
         raise ValueError(f"{name} must be a number of seconds above 0, at most 3600")
+    return value
+
+
+def _connections(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 64:
+        raise ValueError("CRM_GATEWAY_CRM_CONNECTIONS must be a whole number from 1 to 64")
     return value
 
 

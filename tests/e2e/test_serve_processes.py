@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
+import httpx2 as httpx
 import pytest
 from crm.v1 import customer_history_service_pb2 as pb
 from crm.v1 import customer_history_service_pb2_grpc
@@ -18,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.processes import children
 from tests import random_refs
+from tests.e2e.gateway_server import serve_gateway
 from tests.e2e.grpc_helpers import record_by_email
 from tests.e2e.scrapes import scrape
 from tests.e2e.server_process import ServerProcess
@@ -71,6 +73,16 @@ def test_the_parent_serves_the_calls_of_both_processes_on_one_metrics_port(
     after = scrape(server.metrics_port)
     assert after.value("crm_rpc_requests_total", method=method, code="OK") == (before or 0) + 6
     assert after.value("crm_open_watches") == 0
+
+
+def test_the_gateway_holds_as_many_connections_as_it_is_told_so_every_process_gets_calls(
+    server: ServerProcess,
+) -> None:
+    """README: CRM_GATEWAY_CRM_CONNECTIONS connections, used in turn."""
+    with serve_gateway(f"127.0.0.1:{server.port}", CRM_GATEWAY_CRM_CONNECTIONS="3") as gateway:
+        for _ in range(6):
+            assert httpx.get(f"{gateway.url}/readyz", timeout=10).status_code == 200
+        assert len(connections_to(gateway.process.pid, server.port)) == 3
 
 
 def test_writes_through_both_processes_are_read_through_either(server: ServerProcess) -> None:
@@ -239,12 +251,17 @@ def _socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
-def _established_sockets(port: int) -> set[int]:
+def connections_to(pid: int, port: int) -> set[int]:
+    """The established TCP connections process pid opened to port, by socket inode."""
+    return _socket_inodes(pid) & _established_sockets(port, end=2)
+
+
+def _established_sockets(port: int, end: int = 1) -> set[int]:
+    """Sockets whose local (end 1) or remote (end 2) port is port."""
     found: set[int] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
-                found.add(int(fields[9]))
+            if int(fields[end].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                found.add(int(fields[9]))  # 01: ESTABLISHED
     return found

@@ -36,6 +36,9 @@ def test_api_keys_name_a_role_and_an_actor() -> None:
         ("CRM_GATEWAY_BODY_TIMEOUT_SECONDS", "-1"),
         ("CRM_GATEWAY_METRICS_ADDRESS", "9465"),
         ("CRM_GATEWAY_METRICS_ADDRESS", "localhost:metrics"),
+        ("CRM_GATEWAY_CRM_CONNECTIONS", "0"),
+        ("CRM_GATEWAY_CRM_CONNECTIONS", "65"),
+        ("CRM_GATEWAY_CRM_CONNECTIONS", "two"),
     ],
 )
 def test_bad_values_stop_the_gateway_with_a_message(name: str, value: str) -> None:
@@ -51,3 +54,8 @@ def test_slow_clients_get_10_seconds_for_headers_and_30_for_a_body_by_default() 
 def test_metrics_listen_on_9465_unless_turned_off() -> None:
     assert GatewaySettings.from_environ({}).metrics_address == "127.0.0.1:9465"
     assert GatewaySettings.from_environ({"CRM_GATEWAY_METRICS_ADDRESS": ""}).metrics_address == ""
+
+
+def test_the_gateway_opens_4_connections_to_each_crm_address_by_default() -> None:
+    assert GatewaySettings.from_environ({}).crm_connections == 4
+    assert GatewaySettings.from_environ({"CRM_GATEWAY_CRM_CONNECTIONS": "1"}).crm_connections == 1
