@@ -39,6 +39,7 @@ SERVICE_NAME = customer_history_service_pb2.DESCRIPTOR.services_by_name[
 # Health's name for the read models: NOT_SERVING while one is stalled or holds parked
 # events (README: "An event a read model cannot apply never stalls it").
 PROJECTIONS_HEALTH_NAME = "crm.projections"
+MAX_CONNECTION_AGE_SECONDS = 300
 
 
 @dataclass
@@ -93,9 +94,15 @@ def start_service(settings: Settings) -> RunningService:
             EdgeInterceptor(settings.caller_secret),
             CallBoundsInterceptor(),
         ],
-        # Lets several serving processes bind one port (grpc's default on Linux, said
-        # here because CRM_SERVE_PROCESSES depends on it).
-        options=[("grpc.so_reuseport", 1)],
+        options=[
+            # Lets several serving processes bind one port (grpc's default on Linux,
+            # said here because CRM_SERVE_PROCESSES depends on it).
+            ("grpc.so_reuseport", 1),
+            # Clients reconnect, and look the replicas up again, every few minutes, so
+            # a replica added by scaling gets calls; calls in flight, watches included,
+            # finish on the old connection (no grace limit).
+            ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_SECONDS * 1000),
+        ],
     )
     customer_history_service_pb2_grpc.add_CustomerHistoryServiceServicer_to_server(
         CustomerHistoryServicer(
