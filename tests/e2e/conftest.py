@@ -10,6 +10,7 @@ from crm.v1 import customer_history_service_pb2_grpc
 
 from services.crm.config import Settings
 from services.crm.server import RunningService, start_service
+from tests.e2e import operator_venv
 from tests.e2e.gateway_server import crm_process
 from tests.e2e.server_process import ServerProcess
 
@@ -67,3 +68,7 @@ def channel(service: RunningService) -> Iterator[grpc.Channel]:
 @pytest.fixture
 def stub(channel: grpc.Channel) -> customer_history_service_pb2_grpc.CustomerHistoryServiceStub:
     return customer_history_service_pb2_grpc.CustomerHistoryServiceStub(channel)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    operator_venv.start({item.module.__name__ for item in session.items if hasattr(item, "module")})

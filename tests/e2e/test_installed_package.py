@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -15,35 +13,25 @@ import httpx2 as httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.logged_process import ROOT, LoggedProcess
+from tests.e2e import operator_venv
+from tests.e2e.logged_process import LoggedProcess
+from tests.e2e.operator_venv import operator_env
 
 pytestmark = pytest.mark.slow
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 @pytest.fixture(scope="module")
-def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder outside the repository, so nothing is imported from the source tree."""
-    return tmp_path_factory.mktemp("operator")
+def outside() -> Iterator[Path]:
+    """A folder outside the repository, so nothing is imported from the source tree,
+    holding the venv build-venv.sh made (started with the test run: operator_venv.py)."""
+    yield operator_venv.built()
+    operator_venv.remove()
 
 
 @pytest.fixture(scope="module")
-def bin_dir(outside: Path) -> Iterator[Path]:
-    venv = outside / "venv"
-    subprocess.run(
-        [str(ROOT / "scripts" / "build-venv.sh"), str(venv)],
-        cwd=outside,
-        env=operator_env(),
-        check=True,
-        timeout=600,
-    )
-    yield venv / "bin"
-    shutil.rmtree(venv)
-
-
-def operator_env(**settings: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
-    return {**env, **settings}
+def bin_dir(outside: Path) -> Path:
+    return outside / "venv" / "bin"
 
 
 @pytest.fixture(scope="module")
