@@ -18,7 +18,11 @@ Command = Callable[[argparse.Namespace], int]
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run: Command = getattr(args, "run", _serve)
-    return run(args)
+    try:
+        return run(args)
+    except ConfigError as error:  # Found only on use, e.g. a metrics port already taken.
+        print(f"crm: configuration error: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,13 +89,19 @@ def _project(args: argparse.Namespace) -> int:
 
 
 def _rebuild_projections(args: argparse.Namespace) -> int:
-    from services.crm.projections.runner import READ_MODELS, rebuild_read_model
-    from services.crm.storage import eventsourcing_env
+    from services.crm.projector import ProjectorRunningError, rebuild_projections
 
-    settings = _settings()
-    env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
-    for read_model in READ_MODELS:
-        rebuilt = rebuild_read_model(env, read_model)
+    try:
+        rebuilt_models = rebuild_projections(_settings())
+    except ProjectorRunningError:
+        print(
+            "crm rebuild-projections: a projector is running (it holds the projector lease);"
+            " stop every projector first (CRM_PROJECTIONS=off on the replicas, `crm project`"
+            " scaled to 0), then rebuild",
+            file=sys.stderr,
+        )
+        return 1
+    for rebuilt in rebuilt_models:
         logging.getLogger("crm").info(
             "rebuilt",
             extra={

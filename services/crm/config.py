@@ -133,8 +133,8 @@ def _traces(env: Mapping[str, str]) -> bool:
 
 def _address(raw: str) -> str:
     host, _, port = raw.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError("expected HOST:PORT")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError("expected HOST:PORT, the port from 0 to 65535")
     return raw
 
 

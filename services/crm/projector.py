@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,12 @@ from services.crm.config import Settings
 from services.crm.lease import Lease
 from services.crm.metrics.projector import ProjectorMetrics, applied_observer
 from services.crm.projections.batch_runner import AppliedObserver
-from services.crm.projections.runner import READ_MODELS, ProjectionSupervisor
+from services.crm.projections.runner import (
+    READ_MODELS,
+    ProjectionSupervisor,
+    Rebuilt,
+    rebuild_read_model,
+)
 from services.crm.stop_signals import StopSignals
 from services.crm.storage import ensure_postgres_schema, eventsourcing_env
 
@@ -175,3 +181,22 @@ class _Projection:
         for supervisor in supervisors:
             supervisor.stop()
         return not any(supervisor.running for supervisor in supervisors)
+
+
+class ProjectorRunningError(RuntimeError):
+    """Another process holds the projector lease: a rebuild would race it."""
+
+
+def rebuild_projections(settings: Settings) -> list[Rebuilt]:
+    """Replays the log into every read model anew. On PostgreSQL it holds the projector
+    lease meanwhile, so no projector writes the tables it is replacing; one that holds
+    the lease now makes it raise ProjectorRunningError."""
+    env = eventsourcing_env(settings.database_url, settings.database_timeout_seconds)
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        return [rebuild_read_model(env, read_model) for read_model in READ_MODELS]
+    with Lease("projector", env, settings.lease_retry_seconds) as lease:
+        # A projector that is just stopping lets go within one retry.
+        until = time.monotonic() + 2 * settings.lease_retry_seconds
+        if not lease.acquire(lambda: time.monotonic() > until):
+            raise ProjectorRunningError
+        return [rebuild_read_model(env, read_model) for read_model in READ_MODELS]

@@ -76,6 +76,8 @@ def start_service(settings: Settings) -> RunningService:
     app = open_application(
         env, group_commit=settings.group_commit, on_commit=metrics.commit_observer(settings)
     )
+    # First, so a port already taken stops the process before it starts anything else.
+    metrics_server = metrics.serve_metrics(settings)
     # Create the read models before their projections start writing them.
     app.timeline.max_tracking_id(app.name)
     app.directory.max_tracking_id(app.name)
@@ -144,7 +146,6 @@ def start_service(settings: Settings) -> RunningService:
             [("projections", _projection_health(settings, app).healthy)],
         ),
     ]
-    metrics_server = metrics.serve_metrics(settings)
     server.start()
     for monitor in monitors:
         monitor.start()

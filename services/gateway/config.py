@@ -91,8 +91,10 @@ def _connections(raw: str) -> int:
 
 def _metrics_address(raw: str) -> str:
     host, _, port = raw.rpartition(":")
-    if raw and (not host or not port.isdigit()):
-        raise ValueError("CRM_GATEWAY_METRICS_ADDRESS must be HOST:PORT, or empty for none")
+    if raw and (not host or not port.isdigit() or int(port) > 65535):
+        raise ValueError(
+            "CRM_GATEWAY_METRICS_ADDRESS must be HOST:PORT (port 0 to 65535), or empty for none"
+        )
     return raw
 
 

@@ -3,6 +3,9 @@ Metrics section lists it."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import grpc
@@ -14,8 +17,9 @@ from services.metrics_server import open_metrics_server
 from tests import random_refs
 from tests.e2e.conftest import AGENT_METADATA
 from tests.e2e.grpc_helpers import email_interaction, record, record_by_email
+from tests.e2e.logged_process import ROOT
 from tests.e2e.scrapes import Scrape, scrape, scrape_until
-from tests.e2e.server_process import ServerProcess
+from tests.e2e.server_process import ServerProcess, crm_env
 
 RECORD = "crm.v1.CustomerHistoryService/RecordInteraction"
 
@@ -167,3 +171,29 @@ def test_a_process_writing_to_a_multiprocess_directory_leaves_serving_to_its_sta
     assert found.value("crm_rpc_requests_total", method=RECORD, code="OK") == 1
     assert found.value("crm_open_watches") == 0
     assert found.value("crm_read_model_lag_events", read_model="directory") == 0
+
+
+@pytest.mark.parametrize("command", ["serve", "project"])
+def test_a_metrics_port_already_taken_stops_the_process_with_exit_2_naming_the_setting(
+    command: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ended = subprocess.run(
+            [sys.executable, "-m", "services.crm", command],
+            env=crm_env(
+                f"sqlite:///{tmp_path}/crm.sqlite3",
+                CRM_METRICS_ADDRESS=f"127.0.0.1:{port}",
+                CRM_PROJECTIONS="off",
+            ),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert ended.returncode == 2
+    assert f"CRM_METRICS_ADDRESS='127.0.0.1:{port}'" in ended.stderr
+    assert "Traceback" not in ended.stderr

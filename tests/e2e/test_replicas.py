@@ -224,6 +224,22 @@ def test_clients_carry_on_through_one_replica_while_the_other_stops(
     assert times_shown(first.stub, acknowledged) == once_each(acknowledged)
 
 
+def test_a_rebuild_is_refused_while_a_projector_holds_the_lease(topology: Topology) -> None:
+    """README: the rebuild would otherwise race the projector over the tables it replaces."""
+    refused = subprocess.run(
+        [sys.executable, "-m", "services.crm", "rebuild-projections"],
+        cwd=ROOT,
+        env=crm_env(topology.database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert refused.returncode == 1
+    assert "a projector is running" in refused.stderr
+    assert "rebuilt" not in refused.stdout + refused.stderr
+
+
 def test_the_standby_projector_takes_over_within_10_s_and_nothing_is_lost_or_applied_twice(
     topology: Topology,
 ) -> None:

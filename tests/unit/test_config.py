@@ -35,6 +35,8 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_HEALTH_INTERVAL_SECONDS", "0"),
         ("CRM_PROJECTION_STALL_SECONDS", "-1"),
         ("CRM_METRICS_ADDRESS", "9464"),
+        ("CRM_METRICS_ADDRESS", "127.0.0.1:65536"),
+        ("CRM_LISTEN_ADDRESS", "127.0.0.1:70000"),
         ("CRM_LEASE_RETRY_SECONDS", "0"),
         ("CRM_LEASE_RETRY_SECONDS", "soon"),
         ("CRM_SERVE_PROCESSES", "0"),

@@ -36,6 +36,7 @@ def test_api_keys_name_a_role_and_an_actor() -> None:
         ("CRM_GATEWAY_BODY_TIMEOUT_SECONDS", "-1"),
         ("CRM_GATEWAY_METRICS_ADDRESS", "9465"),
         ("CRM_GATEWAY_METRICS_ADDRESS", "localhost:metrics"),
+        ("CRM_GATEWAY_METRICS_ADDRESS", "127.0.0.1:65536"),
         ("CRM_GATEWAY_CRM_CONNECTIONS", "0"),
         ("CRM_GATEWAY_CRM_CONNECTIONS", "65"),
         ("CRM_GATEWAY_CRM_CONNECTIONS", "two"),
