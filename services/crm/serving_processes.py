@@ -119,6 +119,8 @@ class _Child:
     # The pipe's read end until the child says it serves.
     ready: int | None
     exit_logged: bool = False
+    # Its pipe closed with nothing said: it ended before it served.
+    never_served: bool = False
 
 
 class ServingChildren:
@@ -137,12 +139,13 @@ class ServingChildren:
         while any(child.ready is not None for child in self.children):
             if signals.received:
                 return
+            self._take_ready(0.2)
             for child in self.children:
-                if child.ready is not None and child.process.poll() is not None:
-                    raise ServingProcessError(f"exit code {child.process.returncode}")
+                ended = child.ready is not None and child.process.poll() is not None
+                if child.never_served or ended:
+                    raise ServingProcessError(f"exit code {child.process.wait(30)}")
             if time.monotonic() > deadline:
                 raise ServingProcessError(f"not serving after {timeout:.0f} s")
-            self._take_ready(0.2)
 
     def keep_running(self, wait: float) -> None:
         """Waits up to wait seconds for news, and replaces a child that died."""
@@ -202,8 +205,10 @@ class ServingChildren:
             said = os.read(fd, 1)
             os.close(fd)
             child.ready = None
-            if said:  # Nothing means the child ended first; keep_running sees to that.
+            if said:
                 logger.info("serving process ready", extra={"fields": {"pid": child.process.pid}})
+            else:  # It ended first; once started, keep_running replaces it.
+                child.never_served = True
 
     def _forget(self, child: _Child) -> None:
         if child.ready is not None:

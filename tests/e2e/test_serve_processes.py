@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,8 +22,9 @@ from bench.processes import children
 from tests import random_refs
 from tests.e2e.gateway_server import serve_gateway
 from tests.e2e.grpc_helpers import record_by_email
+from tests.e2e.logged_process import LoggedProcess
 from tests.e2e.scrapes import scrape
-from tests.e2e.server_process import ServerProcess
+from tests.e2e.server_process import ServerProcess, crm_env
 from tests.e2e.test_process import timeline_names
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -265,3 +267,15 @@ def _established_sockets(port: int, end: int = 1) -> set[int]:
             if int(fields[end].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
                 found.add(int(fields[9]))  # 01: ESTABLISHED
     return found
+
+
+def test_the_parent_exits_1_when_a_serving_process_cannot_start(tmp_path: Path) -> None:
+    """A folder where the SQLite file should be: every child fails as it opens it."""
+    parent = LoggedProcess(
+        [sys.executable, "-m", "services.crm", "serve"],
+        crm_env(f"sqlite:///{tmp_path}", CRM_SERVE_PROCESSES="2", CRM_PROJECTIONS="off"),
+    )
+
+    assert parent.process.wait(60) == 1
+    assert parent.logged("a serving process did not start")
+    assert not parent.logged("serving")
