@@ -107,7 +107,10 @@ def test_make_run_shows_demo_customers_and_the_readme_hint_finds_ada_once_named(
             found = client.get(
                 f"/v1/customers:search?name=ada&minPosition={position}", headers=headers
             )
-            newest = client.get(f"/v1/{customer}/timeline", headers=headers).json()["entries"][0]
+            timeline = client.get(
+                f"/v1/{customer}/timeline?minPosition={position}", headers=headers
+            )
+            newest = timeline.json()["entries"][0]
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(30)
