@@ -20,6 +20,10 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from services.crm.domain.cases.details import CaseDetails
+from services.crm.domain.cases.resolution import Resolution
+from services.crm.domain.cases.routing import Escalation, EscalationTarget
+from services.crm.domain.cases.timeline import ClockInstance, LinkedInteraction, Pause
 from services.crm.domain.cause import Cause
 from services.crm.domain.channels import (
     ChatDetails,
@@ -50,6 +54,13 @@ STORED_VALUE_TYPES: dict[str, type[Any]] = {
     "crm.ChatDetails": ChatDetails,
     "crm.ChatMessage": ChatMessage,
     "crm.SocialDetails": SocialDetails,
+    "crm.CaseDetails": CaseDetails,
+    "crm.EscalationTarget": EscalationTarget,
+    "crm.Escalation": Escalation,
+    "crm.Resolution": Resolution,
+    "crm.LinkedInteraction": LinkedInteraction,
+    "crm.Pause": Pause,
+    "crm.ClockInstance": ClockInstance,
 }
 
 

@@ -1,0 +1,1 @@
+"""Cases: customer problems with an owner, a status, escalation and SLA clocks."""
