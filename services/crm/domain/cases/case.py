@@ -331,6 +331,7 @@ class Case(Aggregate):
         self, clock: ClockInstance, due_at: datetime, at: datetime, cause: Cause
     ) -> None:
         self.at_risk.append(clock)
+        self.updated_at = at
 
     def sla_breached(
         self,
@@ -357,6 +358,7 @@ class Case(Aggregate):
         self, clock: ClockInstance, due_at: datetime, at: datetime, cause: Cause
     ) -> None:
         self.breached.append(clock)
+        self.updated_at = at
 
     def _move(self, status: CaseStatus, at: datetime) -> None:
         """Change status; leaving or entering pending ends or starts a pause."""
