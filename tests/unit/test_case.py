@@ -150,6 +150,9 @@ def test_deescalating_returns_to_the_level_and_target_before_and_not_below_zero(
     case.escalate(SUPERVISORS, T0, because("refund"), level=3)
     case.deescalate(T0, because("refund approved"))
     assert (case.escalation_level, case.escalated_to) == (1, EscalationTarget.queue("tier2"))
+    deescalated = case.collect_events()[-1]
+    assert isinstance(deescalated, Case.Deescalated)
+    assert deescalated.level == 1
     case.deescalate(T0, because(""))
     assert (case.escalation_level, case.escalated_to) == (0, None)
     with pytest.raises(CaseNotEscalatedError) as raised:

@@ -74,6 +74,7 @@ class Case(Aggregate):
         cause: Cause
 
     class Deescalated(Aggregate.Event):
+        level: int  # the level it returned to
         at: datetime
         cause: Cause
 
@@ -229,10 +230,10 @@ class Case(Aggregate):
         self._check_not_closed()
         if not self.escalations:
             raise CaseNotEscalatedError(str(self.id))
-        self._deescalated(at, cause)
+        self._deescalated(self.escalations[-2].level if len(self.escalations) > 1 else 0, at, cause)
 
     @event(Deescalated)
-    def _deescalated(self, at: datetime, cause: Cause) -> None:
+    def _deescalated(self, level: int, at: datetime, cause: Cause) -> None:
         self.escalations.pop()
         self.updated_at = at
 
@@ -349,7 +350,11 @@ class Case(Aggregate):
         cause = _sla_cause(clock, "breached", correlation_id)
         self._sla_breached(clock, due_at, at, cause)
         level = self.escalation_level + 1
-        if escalate_to and self.status in ACTIVE_STATUSES and level <= MAX_ESCALATION_LEVEL:
+        if (
+            escalate_to is not None
+            and self.status in ACTIVE_STATUSES
+            and level <= MAX_ESCALATION_LEVEL
+        ):
             self._escalated(Escalation(level, escalate_to), at, cause)
         return True
 
