@@ -264,8 +264,7 @@ class Case(Aggregate):
 
     def wait_on_customer(self, at: datetime, cause: Cause) -> None:
         """Pending: the next move is the customer's, and the SLA clocks pause."""
-        if self.status is not CaseStatus.OPEN:
-            raise InvalidCaseTransitionError(str(self.id), self.status, CaseStatus.PENDING)
+        self._check_status(CaseStatus.OPEN, CaseStatus.PENDING)
         self._set_pending(at, cause)
 
     @event(SetPending)
@@ -274,8 +273,7 @@ class Case(Aggregate):
 
     def resume(self, at: datetime, cause: Cause) -> None:
         """Stop waiting on the customer: open again, and the SLA clocks run on."""
-        if self.status is not CaseStatus.PENDING:
-            raise InvalidCaseTransitionError(str(self.id), self.status, CaseStatus.OPEN)
+        self._check_status(CaseStatus.PENDING, CaseStatus.OPEN)
         self._resumed(at, cause)
 
     @event(Resumed)
@@ -294,8 +292,7 @@ class Case(Aggregate):
 
     def reopen(self, at: datetime, cause: Cause) -> None:
         """An agent reopens a resolved case; a closed one stays closed."""
-        if self.status is not CaseStatus.RESOLVED:
-            raise InvalidCaseTransitionError(str(self.id), self.status, CaseStatus.OPEN)
+        self._check_status(CaseStatus.RESOLVED, CaseStatus.OPEN)
         self._reopened(None, at, cause)
 
     @event(Reopened)
@@ -308,8 +305,7 @@ class Case(Aggregate):
     def close(self, at: datetime, cause: Cause) -> None:
         """Close a resolved case for good; an unresolved one is resolved first (e.g.
         with code 'duplicate'), so every closed case says how it ended."""
-        if self.status is not CaseStatus.RESOLVED:
-            raise InvalidCaseTransitionError(str(self.id), self.status, CaseStatus.CLOSED)
+        self._check_status(CaseStatus.RESOLVED, CaseStatus.CLOSED)
         self._closed(at, cause)
 
     @event(Closed)
@@ -373,6 +369,10 @@ class Case(Aggregate):
             self.pauses.append(Pause(at))
         self.status = status
         self.updated_at = at
+
+    def _check_status(self, needed: CaseStatus, requested: CaseStatus) -> None:
+        if self.status is not needed:
+            raise InvalidCaseTransitionError(str(self.id), self.status, requested)
 
     def _check_active(self, requested: CaseStatus) -> None:
         if self.status not in ACTIVE_STATUSES:
