@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper
 
 from services.crm.domain.cases.case import Case
 from services.crm.domain.cases.case_errors import (
@@ -21,6 +24,7 @@ from services.crm.domain.cases.status import CaseStatus
 from services.crm.domain.cases.timeline import ClockInstance, ClockKind, Pause
 from services.crm.domain.channels import Direction
 from services.crm.domain.errors import InvalidInputError
+from services.crm.transcoder import crm_transcoder
 from tests.case_builders import (
     REOPEN_WINDOW,
     T0,
@@ -348,3 +352,23 @@ def test_case_values_are_validated() -> None:
         EscalationTarget.queue("Supervisors Team")
     with pytest.raises(InvalidInputError):
         open_case().assign("ann", T0, because(""))
+
+
+def test_a_case_restored_from_a_snapshot_keeps_its_rules() -> None:
+    case = open_case()
+    case.assign("agent:ann", T0, because(""))
+    case.escalate(SUPERVISORS, T0, because("refund"))
+    case.wait_on_customer(T0 + HOUR, because(""))
+    case.collect_events()
+    mapper: Mapper[UUID] = Mapper(transcoder=crm_transcoder())
+    stored = mapper.to_stored_event(Snapshot.take(case))
+    restored = mapper.to_domain_event(stored).mutate(None)  # type: ignore[attr-defined]
+    assert restored == case
+    with pytest.raises(InvalidCaseTransitionError) as raised:
+        restored.close(T0, because(""))
+    assert raised.value.current is CaseStatus.PENDING
+    restored.link_interaction(inbound(T0 + 2 * HOUR), T0 + 2 * HOUR, because(""), REOPEN_WINDOW)
+    assert restored.status == "open"
+    assert restored.pauses == [Pause(T0 + HOUR, T0 + 2 * HOUR)]
+    restored.deescalate(T0 + 3 * HOUR, because(""))
+    assert restored.escalation_level == 0

@@ -200,7 +200,7 @@ class Case(Aggregate):
         self.assignee = assignee
         if queue is not None:
             self.queue = queue
-        self._move(CaseStatus.PENDING if self.status is CaseStatus.PENDING else CaseStatus.OPEN, at)
+        self._move(CaseStatus.PENDING if self.status == CaseStatus.PENDING else CaseStatus.OPEN, at)
 
     def escalate(
         self, target: EscalationTarget, at: datetime, cause: Cause, level: int | None = None
@@ -363,23 +363,23 @@ class Case(Aggregate):
 
     def _move(self, status: CaseStatus, at: datetime) -> None:
         """Change status; leaving or entering pending ends or starts a pause."""
-        if self.status is CaseStatus.PENDING and status is not CaseStatus.PENDING:
+        if self.status == CaseStatus.PENDING and status != CaseStatus.PENDING:
             self.pauses[-1] = Pause(self.pauses[-1].started_at, at)
-        elif status is CaseStatus.PENDING and self.status is not CaseStatus.PENDING:
+        elif status == CaseStatus.PENDING and self.status != CaseStatus.PENDING:
             self.pauses.append(Pause(at))
         self.status = status
         self.updated_at = at
 
     def _check_status(self, needed: CaseStatus, requested: CaseStatus) -> None:
-        if self.status is not needed:
-            raise InvalidCaseTransitionError(str(self.id), self.status, requested)
+        if self.status != needed:
+            raise InvalidCaseTransitionError(str(self.id), CaseStatus(self.status), requested)
 
     def _check_active(self, requested: CaseStatus) -> None:
         if self.status not in ACTIVE_STATUSES:
-            raise InvalidCaseTransitionError(str(self.id), self.status, requested)
+            raise InvalidCaseTransitionError(str(self.id), CaseStatus(self.status), requested)
 
     def _check_not_closed(self) -> None:
-        if self.status is CaseStatus.CLOSED:
+        if self.status == CaseStatus.CLOSED:
             raise CaseClosedError(str(self.id))
 
     @property
@@ -398,7 +398,7 @@ class Case(Aggregate):
     @property
     def paused_since(self) -> datetime | None:
         """When the current wait on the customer began; None unless pending."""
-        if self.status is CaseStatus.PENDING:
+        if self.status == CaseStatus.PENDING:
             return self.pauses[-1].started_at
         return None
 
