@@ -261,6 +261,10 @@ def test_an_update_records_only_the_fields_it_changes() -> None:
     assert updated.updated_fields == ("description", "priority")
     case.update(given, ("subject", "priority"), T0 + 2 * HOUR, because(""))
     assert case.collect_events() == []
+    with pytest.raises(InvalidInputError) as raised:
+        case.update(given, ("priority", "status"), T0, because(""))
+    assert raised.value.reason == "FIELD_NOT_UPDATABLE"
+    assert case.collect_events() == []
 
 
 def test_a_breach_is_recorded_once_per_clock_instance() -> None:

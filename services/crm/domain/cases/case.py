@@ -14,7 +14,7 @@ from services.crm.domain.cases.case_errors import (
     CaseNotEscalatedError,
     InvalidCaseTransitionError,
 )
-from services.crm.domain.cases.details import CaseDetails
+from services.crm.domain.cases.details import UPDATABLE_FIELDS, CaseDetails
 from services.crm.domain.cases.resolution import Resolution
 from services.crm.domain.cases.routing import (
     MAX_ESCALATION_LEVEL,
@@ -172,6 +172,11 @@ class Case(Aggregate):
     ) -> None:
         """Take the named fields from given; unchanged ones are left out, and an update
         that changes nothing records nothing."""
+        for name in fields:
+            if name not in UPDATABLE_FIELDS:
+                raise InvalidInputError.single(
+                    "update_mask", "FIELD_NOT_UPDATABLE", f"{name} is not an updatable case field"
+                )
         self._check_not_closed()
         changed = tuple(
             name for name in fields if getattr(given, name) != getattr(self.details, name)
