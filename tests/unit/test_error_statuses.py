@@ -24,6 +24,12 @@ from services.crm.application.results import (
     ServiceStoppingError,
 )
 from services.crm.domain import errors
+from services.crm.domain.cases.case_errors import (
+    CaseClosedError,
+    CaseNotEscalatedError,
+    InvalidCaseTransitionError,
+)
+from services.crm.domain.cases.status import CaseStatus
 from services.crm.domain.errors import CrmError, FieldViolation, InvalidInputError
 from services.crm.domain.profile import EtagMismatchError
 from services.gateway.errors import HTTP_STATUS
@@ -58,6 +64,14 @@ EXPECTED: list[tuple[CrmError, str, grpc.StatusCode, int]] = [
     ),
     (ProjectionLaggingError(5, 3), "PROJECTION_LAGGING", C.UNAVAILABLE, 503),
     (ServiceStoppingError(), "SERVICE_STOPPING", C.UNAVAILABLE, 503),
+    (
+        InvalidCaseTransitionError("k", CaseStatus.CLOSED, CaseStatus.OPEN),
+        "INVALID_CASE_TRANSITION",
+        C.FAILED_PRECONDITION,
+        400,
+    ),
+    (CaseClosedError("k"), "CASE_CLOSED", C.FAILED_PRECONDITION, 400),
+    (CaseNotEscalatedError("k"), "CASE_NOT_ESCALATED", C.FAILED_PRECONDITION, 400),
     (ConcurrentUpdateError(), "CONCURRENT_UPDATE", C.ABORTED, 409),
     (TooManyWatchersError(64, "caller"), "TOO_MANY_WATCHERS", C.RESOURCE_EXHAUSTED, 429),
     (TooManyReplaysError(4, "service"), "TOO_MANY_REPLAYS", C.RESOURCE_EXHAUSTED, 429),
