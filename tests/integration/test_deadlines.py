@@ -12,10 +12,11 @@ from eventsourcing.persistence import Tracking
 from services.crm.application import CustomerHistory
 from services.crm.application.deadlines import cancel, schedule
 from services.crm.deadlines.engine import DeadlineEngine
-from services.crm.deadlines.projection import DeadlineProjection, open_deadline_store
+from services.crm.deadlines.projection import DEADLINES, DeadlineProjection, open_deadline_store
 from services.crm.deadlines.store import DeadlineStore, PendingDeadline
 from services.crm.domain.deadlines import Deadline
 from services.crm.projections.batch_runner import apply_or_park
+from services.crm.projections.runner import rebuild_read_model
 from tests.deadline_log import START, fired_keys
 
 LATER = START + timedelta(days=1)
@@ -110,4 +111,25 @@ def test_finding_due_deadlines_among_ten_thousand_is_an_index_range_scan(
         ), plan
         assert "Index Cond: (due_time <=" in plan, plan
         assert "Seq Scan" not in plan, plan
+    store.close()
+
+
+def test_the_pending_deadlines_rebuild_from_the_log_to_the_live_ones(
+    env: dict[str, str], app: CustomerHistory
+) -> None:
+    for n in range(5):
+        schedule(app, f"incident/{n}", START + timedelta(hours=n), "incident.due")
+    cancel(app, "incident/3")
+    store = open_deadline_store(env)
+    catch_up(app, store)
+    DeadlineEngine(app, store, lambda: START + timedelta(minutes=90)).fire_due()
+    live = store.due(LATER, 100)
+
+    rebuild_read_model(env, DEADLINES)
+
+    assert store.due(LATER, 100) == live
+    assert [d.deadline_id for d in live] == [
+        Deadline.create_id("incident/2"),
+        Deadline.create_id("incident/4"),
+    ]
     store.close()
