@@ -10,7 +10,7 @@ from uuid import uuid4
 from eventsourcing.persistence import Tracking
 
 from services.crm.application import CustomerHistory
-from services.crm.application.deadlines import cancel, schedule
+from services.crm.application.deadlines import cancel, reschedule, schedule
 from services.crm.deadlines.engine import DeadlineEngine
 from services.crm.deadlines.projection import DEADLINES, DeadlineProjection, open_deadline_store
 from services.crm.deadlines.store import DeadlineStore, PendingDeadline
@@ -132,4 +132,19 @@ def test_the_pending_deadlines_rebuild_from_the_log_to_the_live_ones(
         Deadline.create_id("incident/2"),
         Deadline.create_id("incident/4"),
     ]
+    store.close()
+
+
+def test_a_rescheduled_deadline_fires_at_its_new_time_only(
+    env: dict[str, str], app: CustomerHistory
+) -> None:
+    schedule(app, "case/7/resolution", START + timedelta(hours=1), "case.breached")
+    assert reschedule(app, "case/7/resolution", START + timedelta(hours=3))
+    store = open_deadline_store(env)
+    catch_up(app, store)
+
+    assert DeadlineEngine(app, store, lambda: START + timedelta(hours=2)).fire_due() == 0
+    assert DeadlineEngine(app, store, lambda: START + timedelta(hours=3)).fire_due() == 1
+    assert fired_keys(app) == ["case/7/resolution"]
+    assert not reschedule(app, "case/7/resolution", LATER), "a fired deadline cannot move"
     store.close()

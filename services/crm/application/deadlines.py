@@ -1,7 +1,8 @@
-"""Use cases for deadlines: schedule, cancel, and record that one fell due."""
+"""Use cases for deadlines: schedule, move, cancel, and record that one fell due."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -31,28 +32,31 @@ def schedule(
     return commit_position(app.save(schedule_deadline(key, due_time, consequence, payload)))
 
 
+def reschedule(app: CustomerHistoryBase, key: str, due_time: datetime) -> bool:
+    """Whether this moved a pending deadline (not one that fired or was cancelled)."""
+    return _change_pending(app, Deadline.create_id(key), lambda d: d.reschedule(due_time))
+
+
 def cancel(app: CustomerHistoryBase, key: str) -> bool:
     """Whether this cancelled a pending deadline (not one already fired)."""
-    deadline = find_deadline(app, Deadline.create_id(key))
-    if deadline is None or not deadline.pending:
-        return False
-    deadline.cancel()
-    try:
-        app.save(deadline)
-    except IntegrityError:
-        return False  # Fired (or cancelled) meanwhile: its next version is taken.
-    return True
+    return _change_pending(app, Deadline.create_id(key), Deadline.cancel)
 
 
 def fire(app: CustomerHistoryBase, deadline_id: UUID) -> bool:
     """Records that a pending deadline fell due; False if it was cancelled, or fired
     already (by an earlier attempt or another engine): its next version is taken."""
+    return _change_pending(app, deadline_id, Deadline.fire)
+
+
+def _change_pending(
+    app: CustomerHistoryBase, deadline_id: UUID, change: Callable[[Deadline], None]
+) -> bool:
     deadline = find_deadline(app, deadline_id)
     if deadline is None or not deadline.pending:
         return False
-    deadline.fire()
+    change(deadline)
     try:
         app.save(deadline)
     except IntegrityError:
-        return False
+        return False  # Another change (fired, cancelled) took its next version meanwhile.
     return True

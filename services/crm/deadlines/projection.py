@@ -32,7 +32,7 @@ class DeadlineProjection(Projection[DeadlineStore]):
         self.view.apply([(self.changes(domain_event), tracking)])
 
     def changes(self, event: Any) -> list[DeadlineChange]:
-        if isinstance(event, Deadline.Scheduled):
+        if isinstance(event, Deadline.Scheduled | Deadline.Rescheduled):
             return [PendingDeadline(event.originator_id, event.due_time)]
         if isinstance(event, Deadline.Cancelled | Deadline.Fired):
             return [DeadlineEnded(event.originator_id)]

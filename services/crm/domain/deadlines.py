@@ -3,8 +3,8 @@
 A Deadline is an aggregate of its own, its id uuid5 of its key, so whatever owns it
 (a case's SLA clock, a promised call-back) names it without storing its id, and saves
 it in the same transaction as its own events: `app.save(case, schedule_deadline(...))`.
-Its life is Scheduled, then either Cancelled or Fired, never both: both would be the
-aggregate's second event, and the event store takes only one event per version. The
+Its life is Scheduled (perhaps Rescheduled), then Cancelled or Fired, never both: each
+would be the aggregate's next version, and the event store takes one event per version. The
 engine (services/crm/deadlines) records Fired; features react to Fired events whose
 consequence names theirs.
 """
@@ -40,6 +40,9 @@ class Deadline(Aggregate):
         consequence: str
         payload: dict[str, str]
 
+    class Rescheduled(Aggregate.Event):
+        due_time: datetime
+
     class Cancelled(Aggregate.Event):
         pass
 
@@ -47,6 +50,7 @@ class Deadline(Aggregate):
         """The deadline fell due; recorded once, by the deadline engine."""
 
         key: str
+        due_time: datetime
         consequence: str
         payload: dict[str, str]
 
@@ -64,6 +68,14 @@ class Deadline(Aggregate):
     def pending(self) -> bool:
         return self.state == "pending"
 
+    def reschedule(self, due_time: datetime) -> None:
+        """Moves a pending deadline, e.g. when a case's priority changes its SLA."""
+        if not self.pending:
+            raise DeadlineError(f"a deadline that is {self.state} cannot move")
+        _check_due_time(due_time)
+        if due_time != self.due_time:
+            self._rescheduled(due_time=due_time)
+
     def cancel(self) -> None:
         if self.pending:
             self._cancelled()
@@ -71,14 +83,25 @@ class Deadline(Aggregate):
     def fire(self) -> None:
         if not self.pending:
             raise DeadlineError(f"a deadline that is {self.state} cannot fire")
-        self._fired(key=self.key, consequence=self.consequence, payload=dict(self.payload))
+        self._fired(
+            key=self.key,
+            due_time=self.due_time,
+            consequence=self.consequence,
+            payload=dict(self.payload),
+        )
+
+    @event(Rescheduled)
+    def _rescheduled(self, due_time: datetime) -> None:
+        self.due_time = due_time
 
     @event(Cancelled)
     def _cancelled(self) -> None:
         self.state = "cancelled"
 
     @event(Fired)
-    def _fired(self, key: str, consequence: str, payload: dict[str, str]) -> None:
+    def _fired(
+        self, key: str, due_time: datetime, consequence: str, payload: dict[str, str]
+    ) -> None:
         self.state = "fired"
 
 
@@ -90,6 +113,10 @@ def schedule_deadline(
     payload says which (ids, never personal data)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DeadlineError(f"a deadline key has 1 to {MAX_KEY_LENGTH} characters")
+    _check_due_time(due_time)
+    return Deadline(key=key, due_time=due_time, consequence=consequence, payload=payload or {})
+
+
+def _check_due_time(due_time: datetime) -> None:
     if due_time.tzinfo is None:
         raise DeadlineError("a deadline's due time must say its time zone")
-    return Deadline(key=key, due_time=due_time, consequence=consequence, payload=payload or {})
