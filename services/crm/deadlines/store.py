@@ -66,23 +66,20 @@ class SqlDeadlines(SqlReadModel):
     """The deadline store's SQL, written once; precedes the backend's read model."""
 
     def apply(self, batch: Sequence[tuple[Sequence[DeadlineChange], Tracking]]) -> None:
-        if not batch:
-            return
-        with self.datastore.transaction(commit=True) as cursor:
-            self._claim(cursor, batch[0][1].notification_id, batch[-1][1])
-            for changes, _ in batch:
-                for change in changes:
-                    if isinstance(change, PendingDeadline):
-                        cursor.execute(
-                            self._q(
-                                "INSERT INTO {pending} (deadline_id, due_time) VALUES (?, ?) "
-                                "ON CONFLICT (deadline_id) DO UPDATE SET due_time = "
-                                "excluded.due_time"
-                            ),
-                            (self._db_id(change.deadline_id), self._db_time(change.due_time)),
-                        )
-                    else:
-                        self._end(cursor, change.deadline_id)
+        self._apply_each(batch, self._apply_one)
+
+    def _apply_one(self, cursor: Any, changes: Sequence[DeadlineChange]) -> None:
+        for change in changes:
+            if isinstance(change, PendingDeadline):
+                cursor.execute(
+                    self._q(
+                        "INSERT INTO {pending} (deadline_id, due_time) VALUES (?, ?) ON CONFLICT "
+                        "(deadline_id) DO UPDATE SET due_time = excluded.due_time"
+                    ),
+                    (self._db_id(change.deadline_id), self._db_time(change.due_time)),
+                )
+            else:
+                self._end(cursor, change.deadline_id)
 
     def due(self, now: datetime, limit: int) -> list[PendingDeadline]:
         rows = self._read(_DUE, [self._db_time(now), limit])
@@ -119,9 +116,6 @@ class SQLiteDeadlineStore(SqlDeadlines, SQLiteReadModel, DeadlineStore):
         "CREATE INDEX IF NOT EXISTS {pending}_by_due ON {pending} (due_time, deadline_id)",
     ]
 
-    def _explain(self, statement: str) -> str:
-        return f"EXPLAIN QUERY PLAN {statement}"
-
 
 class PostgresDeadlineStore(SqlDeadlines, PostgresReadModel, DeadlineStore):
     TABLES: ClassVar[dict[str, str]] = {"pending": "deadlines_pending"}
@@ -130,6 +124,3 @@ class PostgresDeadlineStore(SqlDeadlines, PostgresReadModel, DeadlineStore):
         "due_time timestamptz NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {pending_plain}_by_due ON {pending} (due_time, deadline_id)",
     ]
-
-    def _explain(self, statement: str) -> str:
-        return f"EXPLAIN {statement}"
