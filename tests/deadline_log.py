@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID
 
 from services.crm.application import CustomerHistory
 from services.crm.domain.deadlines import Deadline
@@ -15,12 +14,10 @@ FIRED_TOPIC = "crm.Deadline.Fired"
 
 def fired_keys(app: CustomerHistory) -> list[str]:
     """The key of every Fired event in the log, in log order (a key twice if it fired twice)."""
-    names: dict[UUID, str] = {}
     keys = []
     for notification in app.recorder.select_notifications(start=1, limit=100_000):
         if notification.topic == FIRED_TOPIC:
             event = app.mapper.to_domain_event(notification)
             assert isinstance(event, Deadline.Fired)
-            names[event.originator_id] = event.key
             keys.append(event.key)
     return keys

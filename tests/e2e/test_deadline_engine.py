@@ -14,9 +14,12 @@ import pytest
 from services.crm.application import CustomerHistory
 from services.crm.application.deadlines import schedule
 from services.crm.deadlines.clock import set_test_clock
+from services.crm.lease import lease_key
+from services.crm.storage import eventsourcing_env
 from tests.deadline_log import START, fired_keys
 from tests.e2e.logged_process import LoggedProcess
 from tests.e2e.server_process import crm_env
+from tests.leases import end_holder_session
 
 
 class DeadlineEngineProcess(LoggedProcess):
@@ -81,7 +84,7 @@ def test_deadlines_missed_while_down_fire_once_each_in_due_order_though_killed_m
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_second_engine_stands_by_and_fires_each_deadline_once_after_the_first_is_killed(
-    app: CustomerHistory, database_url: str, tmp_path: Path
+    app: CustomerHistory, database_url: str, postgres_server: str, tmp_path: Path
 ) -> None:
     clock = tmp_path / "clock"
     set_test_clock(clock, START)
@@ -100,6 +103,12 @@ def test_a_second_engine_stands_by_and_fires_each_deadline_once_after_the_first_
         schedule(app, "after-takeover", START + timedelta(minutes=3), "test.due")
         set_test_clock(clock, START + timedelta(minutes=4))
         assert wait_until_fired(app, "after-takeover") == ["before-takeover", "after-takeover"]
+
+        schema = eventsourcing_env(database_url)["POSTGRES_SCHEMA"]
+        end_holder_session(postgres_server, lease_key("deadlines", schema))
+        # It cannot know it fires alone any more: it exits, to be started as a standby.
+        assert second.process.wait(10) == 1
+        assert second.logged("deadline engine exiting: it lost the lease")
     finally:
         first.stop()
-        assert second.stop() == 0
+        second.stop()

@@ -35,15 +35,15 @@ def run_deadlines(settings: Settings) -> int:
 
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         _fire_until(env, settings, stopping)
-        return 0
-    with Lease("deadlines", env, settings.lease_retry_seconds) as lease:
-        while lease.acquire(stopping):
-            ensure_postgres_schema(env)
-            _fire_until(env, settings, lambda: stopping() or not lease.held())
-            if stopping():
-                break
-            logger.error("deadline engine exiting: it lost the lease")
-            return 1
+    else:
+        with Lease("deadlines", env, settings.lease_retry_seconds) as lease:
+            if lease.acquire(stopping):
+                ensure_postgres_schema(env)
+                _fire_until(env, settings, lambda: stopping() or not lease.held())
+                if not stopping():
+                    # Whoever runs it starts it again, as a standby.
+                    logger.error("deadline engine exiting: it lost the lease")
+                    return 1
     logger.info("deadline engine stopped")
     return 0
 
