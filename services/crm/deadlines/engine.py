@@ -6,9 +6,10 @@ import logging
 import os
 import signal
 from collections.abc import Callable
+from datetime import datetime
 
 from services.crm.application import CustomerHistory
-from services.crm.application.deadlines import fire
+from services.crm.application.deadlines import Firing, fire
 from services.crm.deadlines.clock import Clock
 from services.crm.deadlines.store import DeadlineStore, PendingDeadline
 
@@ -41,19 +42,28 @@ class DeadlineEngine:
         if not self.caught_up():
             return 0
         fired = 0
-        while not stopping() and (due := self.store.due(self.clock(), BATCH)):
+        while not stopping():
+            now = self.clock()
+            due = self.store.due(now, BATCH)
+            outcomes = []
             for deadline in due:
-                fired += self._fire(deadline)
                 if stopping():
                     break
+                outcomes.append(self._fire(deadline, now))
+            fired += outcomes.count(Firing.FIRED)
+            # A full batch of deadlines moved later would come back unchanged.
+            if len(due) < BATCH or all(o is Firing.NOT_DUE for o in outcomes):
+                break
         return fired
 
-    def _fire(self, deadline: PendingDeadline) -> int:
+    def _fire(self, deadline: PendingDeadline, now: datetime) -> Firing:
         self._crash_if("before-record")
-        recorded = fire(self.app, deadline.deadline_id)
+        outcome = fire(self.app, deadline.deadline_id, now)
         self._crash_if("after-record")
+        if outcome is Firing.NOT_DUE:
+            return outcome  # Its row moves when the read model sees it rescheduled.
         self.store.done(deadline.deadline_id)
-        if recorded:
+        if outcome is Firing.FIRED:
             logger.info(
                 "deadline fired",
                 extra={
@@ -63,7 +73,7 @@ class DeadlineEngine:
                     }
                 },
             )
-        return int(recorded)
+        return outcome
 
     def _crash_if(self, point: str) -> None:
         if self.crash_at == point:
