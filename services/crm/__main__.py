@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     command(
         "rebuild-projections", _rebuild_projections, "replay the log into every read model anew"
     )
+    command("deadlines", _deadlines, "fire deadlines as they fall due (once per deployment)")
     load = command("import", _import, "record a .jsonl or .csv file's interactions")
     load.add_argument("file", type=Path, help="a .jsonl or .csv file")
     _add_address(load)
@@ -114,6 +115,12 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
             },
         )
     return 0
+
+
+def _deadlines(args: argparse.Namespace) -> int:
+    from services.crm.deadlines.process import run_deadlines
+
+    return run_deadlines(_settings())
 
 
 def _import(args: argparse.Namespace) -> int:

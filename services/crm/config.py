@@ -11,6 +11,7 @@ from services.tracing import traces_requested
 
 T = TypeVar("T")
 PROJECTION_MODES = ("process", "thread", "off")
+DEADLINE_TEST_CRASHES = ("before-record", "after-record")
 
 
 class ConfigError(ValueError):
@@ -57,6 +58,14 @@ class Settings:
     # When set, callers must present it (the gateway does): actor metadata is trusted
     # only from those who hold it. Empty trusts every caller, for one laptop.
     caller_secret: str = field(default="", repr=False)
+    # Where the deadline engine reads the time: "system", or "file:PATH" for tests
+    # only (services/crm/deadlines/clock.py), allowed only with CRM_TEST_CLOCK=on.
+    clock: str = "system"
+    # How often the deadline engine looks for deadlines that fell due.
+    deadlines_poll_seconds: float = 0.2
+    # Tests only, with a test clock: the engine kills itself just before or after it
+    # records a deadline's firing, to show that it still fires once.
+    deadlines_test_crash: str = ""
     # Turned on by the standard OTEL_* variables (README: Traces), not by a CRM_ one.
     traces: bool = False
 
@@ -113,7 +122,13 @@ class Settings:
             caller_secret=read("CALLER_SECRET", str, defaults.caller_secret),
             traces=_traces(env),
             serve_processes=read("SERVE_PROCESSES", _positive_int, defaults.serve_processes),
+            clock=read("CLOCK", _clock, defaults.clock),
+            deadlines_poll_seconds=read(
+                "DEADLINES_POLL_SECONDS", _positive_float, defaults.deadlines_poll_seconds
+            ),
+            deadlines_test_crash=read("DEADLINES_TEST_CRASH", _test_crash, ""),
         )
+        _check_test_clock(settings, read("TEST_CLOCK", _switch, False))
         if settings.serve_processes > 1 and settings.projections == "thread":
             # "thread" keeps the read models inside the one serving process: with
             # several, none of them is that process.
@@ -122,6 +137,28 @@ class Settings:
                 "processes use process (one projector beside them) or off"
             )
         return settings
+
+
+def _check_test_clock(settings: Settings, enabled: bool) -> None:
+    testing = settings.clock != "system"
+    if testing and not enabled:
+        raise ConfigError(
+            f"CRM_CLOCK={settings.clock!r} is a test clock: set CRM_TEST_CLOCK=on to allow it"
+        )
+    if settings.deadlines_test_crash and not testing:
+        raise ConfigError("CRM_DEADLINES_TEST_CRASH is for tests: it needs a test clock")
+
+
+def _clock(raw: str) -> str:
+    if raw == "system" or (raw.startswith("file:") and len(raw) > len("file:")):
+        return raw
+    raise ValueError("expected system, or file:PATH for tests")
+
+
+def _test_crash(raw: str) -> str:
+    if raw not in DEADLINE_TEST_CRASHES:
+        raise ValueError(f"expected one of {', '.join(DEADLINE_TEST_CRASHES)}")
+    return raw
 
 
 def _traces(env: Mapping[str, str]) -> bool:

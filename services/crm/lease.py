@@ -1,7 +1,7 @@
 """A lease that one process per deployment holds, named by purpose: a PostgreSQL
 session-level advisory lock.
 
-Whatever must run once (the projector; the deadline engine next) holds the lease of
+Whatever must run once (the projector; the deadline engine) holds the lease of
 its name. The lock lives as long as the holder's connection: a holder that dies loses
 it as soon as the server sees the connection close (at once for a killed process,
 within KEEPALIVE_SECONDS for a host that vanished). A standby tries again every

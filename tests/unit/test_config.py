@@ -41,6 +41,9 @@ def test_values_come_from_crm_variables() -> None:
         ("CRM_LEASE_RETRY_SECONDS", "soon"),
         ("CRM_SERVE_PROCESSES", "0"),
         ("CRM_SERVE_PROCESSES", "two"),
+        ("CRM_CLOCK", "tomorrow"),
+        ("CRM_CLOCK", "file:"),
+        ("CRM_DEADLINES_POLL_SECONDS", "0"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
@@ -104,3 +107,24 @@ def test_postgres_urls_select_the_postgres_recorders() -> None:
 def test_unsupported_database_urls_are_refused(url: str) -> None:
     with pytest.raises(DatabaseUrlError):
         eventsourcing_env(url)
+
+
+def test_the_deadline_clock_is_the_systems_unless_a_test_clock_is_allowed() -> None:
+    assert Settings.from_environ({}).clock == "system"
+    with pytest.raises(ConfigError, match="CRM_TEST_CLOCK=on"):
+        Settings.from_environ({"CRM_CLOCK": "file:/tmp/clock"})
+    allowed = {"CRM_CLOCK": "file:/tmp/clock", "CRM_TEST_CLOCK": "on"}
+    assert Settings.from_environ(allowed).clock == "file:/tmp/clock"
+
+
+def test_the_deadline_engines_crash_hook_needs_a_test_clock() -> None:
+    with pytest.raises(ConfigError, match="CRM_DEADLINES_TEST_CRASH"):
+        Settings.from_environ({"CRM_DEADLINES_TEST_CRASH": "after-record"})
+    with pytest.raises(ConfigError, match="CRM_DEADLINES_TEST_CRASH"):
+        Settings.from_environ(
+            {
+                "CRM_CLOCK": "file:/tmp/clock",
+                "CRM_TEST_CLOCK": "on",
+                "CRM_DEADLINES_TEST_CRASH": "sometime",
+            }
+        )

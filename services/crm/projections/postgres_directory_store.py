@@ -40,6 +40,3 @@ class PostgresDirectoryStore(SqlDirectory, PostgresReadModel, DirectoryStore):
         "CREATE TABLE IF NOT EXISTS {separations} (first_id uuid NOT NULL, "
         "second_id uuid NOT NULL, PRIMARY KEY (first_id, second_id))",
     ]
-
-    def _explain(self, statement: str) -> str:
-        return f"EXPLAIN {statement}"

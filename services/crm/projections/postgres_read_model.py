@@ -67,6 +67,9 @@ class PostgresReadModel(PostgresTrackingRecorder):
         assert isinstance(value, datetime)
         return value
 
+    def _explain(self, statement: str) -> str:
+        return f"EXPLAIN {statement}"
+
     def close(self) -> None:
         self.datastore.close()
 

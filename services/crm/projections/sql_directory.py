@@ -51,12 +51,7 @@ class SqlDirectory(SqlReadModel):
     in the bases."""
 
     def apply(self, batch: Sequence[tuple[Sequence[DirectoryChange], Tracking]]) -> None:
-        if not batch:
-            return
-        with self.datastore.transaction(commit=True) as cursor:
-            self._claim(cursor, batch[0][1].notification_id, batch[-1][1])
-            for changes, _ in batch:
-                self._apply_one(cursor, changes)
+        self._apply_each(batch, self._apply_one)
 
     def _apply_one(self, cursor: Any, changes: Sequence[DirectoryChange]) -> None:
         self._list(cursor, [change for change in changes if isinstance(change, CustomerListed)])

@@ -3,6 +3,7 @@ parked events every read model keeps beside its rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -58,6 +59,20 @@ class SqlReadModel:
         )
         if cursor.fetchone() is None:
             raise AppliedElsewhereError(f"positions {first} to {last.notification_id}")
+
+    def _apply_each(
+        self,
+        batch: Sequence[tuple[Sequence[Any], Tracking]],
+        apply_changes: Callable[[Any, Sequence[Any]], None],
+    ) -> None:
+        """Each event's changes, by apply_changes(cursor, changes) in log order, and the
+        last position, in one transaction."""
+        if not batch:
+            return
+        with self.datastore.transaction(commit=True) as cursor:
+            self._claim(cursor, batch[0][1].notification_id, batch[-1][1])
+            for changes, _ in batch:
+                apply_changes(cursor, changes)
 
     def park(self, event: ParkedEvent, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:

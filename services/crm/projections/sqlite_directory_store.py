@@ -39,6 +39,3 @@ class SQLiteDirectoryStore(SqlDirectory, SQLiteReadModel, DirectoryStore):
         "CREATE TABLE IF NOT EXISTS {separations} (first_id TEXT NOT NULL, "
         "second_id TEXT NOT NULL, PRIMARY KEY (first_id, second_id))",
     ]
-
-    def _explain(self, statement: str) -> str:
-        return f"EXPLAIN QUERY PLAN {statement}"

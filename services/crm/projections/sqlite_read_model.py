@@ -68,6 +68,9 @@ class SQLiteReadModel(SQLiteTrackingRecorder):
     def _py_time(self, value: Any) -> datetime:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
+    def _explain(self, statement: str) -> str:
+        return f"EXPLAIN QUERY PLAN {statement}"
+
     def close(self) -> None:
         self.datastore.close()
 
