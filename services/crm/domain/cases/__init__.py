@@ -1,0 +1,1 @@
+"""Cases: the support ticket aggregate, its SLA clocks and the business time they count."""
