@@ -39,8 +39,8 @@ LONDON_ROUND_THE_CLOCK = BusinessCalendar("Europe/London", every_day_all_day())
 NEW_YORK_ROUND_THE_CLOCK = BusinessCalendar("America/New_York", every_day_all_day())
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_friday_afternoon_case_runs_on_into_monday_skipping_the_weekend() -> None:
@@ -65,7 +65,9 @@ def test_thanksgiving_is_closed_in_the_us_but_the_friday_after_is_open() -> None
 
 
 def test_a_custom_closed_date_is_skipped() -> None:
-    office = BusinessCalendar("Europe/London", NINE_TO_FIVE, closed_dates=frozenset({date(2026, 6, 10)}))
+    office = BusinessCalendar(
+        "Europe/London", NINE_TO_FIVE, closed_dates=frozenset({date(2026, 6, 10)})
+    )
     # Tue 9 Jun 16:00 BST (15:00 UTC): 1 h; Wed 10 closed; Thu 11 09:00-11:00 BST.
     due = add_business_time(office, utc(2026, 6, 9, 15), 3 * HOURS)
 

@@ -100,7 +100,9 @@ def business_time_between(calendar: BusinessCalendar, start: datetime, end: date
     return total
 
 
-def open_periods(calendar: BusinessCalendar, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+def open_periods(
+    calendar: BusinessCalendar, since: datetime
+) -> Iterator[tuple[datetime, datetime]]:
     """The calendar's open periods in UTC from `since` on, the first one cut at `since`."""
     since = _utc(since)
     zone = calendar.zone
