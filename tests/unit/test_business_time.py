@@ -64,6 +64,15 @@ def test_thanksgiving_is_closed_in_the_us_but_the_friday_after_is_open() -> None
     assert due == utc(2026, 11, 27, 15)
 
 
+def test_the_subdivision_s_own_holidays_count_too() -> None:
+    scotland = BusinessCalendar("Europe/London", NINE_TO_FIVE, country="GB", subdivision="SCT")
+    # Wed 31 Dec 2025 16:00 GMT: 1 h; 1 Jan closed in both; 2 Jan only in Scotland.
+    start = utc(2025, 12, 31, 16)
+
+    assert add_business_time(ENGLAND_OFFICE, start, 2 * HOURS) == utc(2026, 1, 2, 10)
+    assert add_business_time(scotland, start, 2 * HOURS) == utc(2026, 1, 5, 10)
+
+
 def test_a_custom_closed_date_is_skipped() -> None:
     office = BusinessCalendar(
         "Europe/London", NINE_TO_FIVE, closed_dates=frozenset({date(2026, 6, 10)})
@@ -174,6 +183,11 @@ def test_naive_datetimes_are_refused() -> None:
         add_business_time(LONDON_OFFICE, datetime(2026, 3, 6, 15), HOURS)
 
 
+def test_a_negative_duration_is_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        add_business_time(LONDON_OFFICE, utc(2026, 3, 6, 15), -timedelta(microseconds=1))
+
+
 def test_a_bad_calendar_reports_every_problem_at_once() -> None:
     with pytest.raises(InvalidInputError) as raised:
         BusinessCalendar(
@@ -183,6 +197,8 @@ def test_a_bad_calendar_reports_every_problem_at_once() -> None:
                 OpeningHours(1, time(9), time(13)),
                 OpeningHours(1, time(12), time(17)),
                 OpeningHours(7, time(9), time(17)),
+                OpeningHours(-1, time(9), time(17)),
+                OpeningHours(4, time(9), time(9)),
             ),
             country="XX",
         )
@@ -193,6 +209,8 @@ def test_a_bad_calendar_reports_every_problem_at_once() -> None:
         ("weekly_hours[0]", "INVERTED_OPENING_HOURS"),
         ("weekly_hours[2]", "OVERLAPPING_OPENING_HOURS"),
         ("weekly_hours[3]", "INVALID_WEEKDAY"),
+        ("weekly_hours[4]", "INVALID_WEEKDAY"),
+        ("weekly_hours[5]", "INVERTED_OPENING_HOURS"),
     ]
 
 
@@ -208,7 +226,7 @@ def test_an_unknown_subdivision_and_no_hours_are_refused() -> None:
 
 def test_opening_hours_that_touch_do_not_overlap() -> None:
     calendar = BusinessCalendar(
-        "UTC", (OpeningHours(0, time(9), time(12)), OpeningHours(0, time(12), time(0)))
+        "UTC", (OpeningHours(0, time(12), time(0)), OpeningHours(0, time(9), time(12)))
     )
 
     assert business_time_between(calendar, utc(2026, 3, 2), utc(2026, 3, 3)) == 15 * HOURS

@@ -153,6 +153,14 @@ def test_stopping_a_paused_clock_ends_its_pause() -> None:
     assert reading(OFFICE, stopped, 8 * HOURS, now=utc(2026, 3, 3, 9)).spent == HOURS
 
 
+def test_pausing_a_paused_clock_or_stopping_a_stopped_one_keeps_the_first_moment() -> None:
+    paused = SlaClock(RESOLUTION, started=MONDAY_9).pause(utc(2026, 3, 2, 10))
+    stopped = SlaClock(RESOLUTION, started=MONDAY_9).stop(utc(2026, 3, 2, 10))
+
+    assert paused.pause(utc(2026, 3, 2, 11)) == paused
+    assert stopped.stop(utc(2026, 3, 2, 11)) == stopped
+
+
 def test_the_clock_rules_start_next_response_at_each_inbound_and_stop_responses_outbound() -> None:
     first, following = CLOCK_RULES[ClockKind.FIRST_RESPONSE], CLOCK_RULES[ClockKind.NEXT_RESPONSE]
     resolution = CLOCK_RULES[ClockKind.RESOLUTION]
@@ -167,9 +175,10 @@ def test_the_clock_rules_start_next_response_at_each_inbound_and_stop_responses_
         CaseMoment.OUTBOUND_INTERACTION_LINKED,
         False,
     )
-    assert (resolution.starts_on, resolution.stops_on) == (
+    assert (resolution.starts_on, resolution.stops_on, resolution.once) == (
         CaseMoment.OPENED,
         CaseMoment.RESOLVED,
+        True,
     )
 
 
@@ -181,6 +190,22 @@ def test_a_policy_without_a_target_runs_no_such_clock() -> None:
     assert (policy.at_risk_fraction, policy.escalate_on_breach) == (0.8, False)
     assert policy.target("urgent", ClockKind.FIRST_RESPONSE) is None
     assert policy.target("low", RESOLUTION) is None
+
+
+@pytest.mark.parametrize(
+    ("fraction", "accepted"), [(0.0, False), (0.01, True), (1.0, True), (1.01, False)]
+)
+def test_the_at_risk_share_is_above_zero_and_at_most_the_whole_target(
+    fraction: float, accepted: bool
+) -> None:
+    def policy() -> SlaPolicy:
+        return SlaPolicy("calendars/london", (), timedelta(0), at_risk_fraction=fraction)
+
+    if accepted:
+        assert policy().at_risk_fraction == fraction
+    else:
+        with pytest.raises(InvalidInputError):
+            policy()
 
 
 def test_a_bad_policy_reports_every_problem_at_once() -> None:

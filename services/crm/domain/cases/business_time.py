@@ -159,7 +159,7 @@ def _check_region(problems: Violations, country: str, subdivision: str) -> None:
         problems.add(
             "subdivision",
             "UNKNOWN_SUBDIVISION",
-            f"{subdivision!r} is not a subdivision of {country or 'an unnamed country'}",
+            f"{subdivision!r} is not a subdivision of {country!r}",
         )
 
 
