@@ -226,10 +226,16 @@ def test_an_unknown_subdivision_and_no_hours_are_refused() -> None:
 
 def test_opening_hours_that_touch_do_not_overlap() -> None:
     calendar = BusinessCalendar(
-        "UTC", (OpeningHours(0, time(12), time(0)), OpeningHours(0, time(9), time(12)))
+        "UTC",
+        (
+            OpeningHours(0, time(12), time(0)),
+            OpeningHours(0, time(9), time(12)),
+            OpeningHours(1, time(9), time(12)),
+            OpeningHours(1, time(12), time(0)),
+        ),
     )
 
-    assert business_time_between(calendar, utc(2026, 3, 2), utc(2026, 3, 3)) == 15 * HOURS
+    assert business_time_between(calendar, utc(2026, 3, 2), utc(2026, 3, 4)) == 30 * HOURS
 
 
 MOMENTS = st.datetimes(
