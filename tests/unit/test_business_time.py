@@ -111,43 +111,38 @@ def test_a_duration_that_ends_at_closing_time_is_due_at_closing_not_next_morning
 
 
 @pytest.mark.parametrize(
-    ("calendar", "start", "due"),
+    ("calendar", "start", "business_hours", "due"),
     [
+        # Round the clock, a day is 24 real hours, whatever the wall clock says:
         # Sat 28 Mar 12:00 GMT; Sun 29 Mar 01:00 GMT becomes 02:00 BST: 13:00 BST next day.
-        (LONDON_ROUND_THE_CLOCK, utc(2026, 3, 28, 12), utc(2026, 3, 29, 12)),
+        (LONDON_ROUND_THE_CLOCK, utc(2026, 3, 28, 12), 24, utc(2026, 3, 29, 12)),
         # Sat 24 Oct 12:00 BST; Sun 25 Oct 02:00 BST becomes 01:00 GMT: 11:00 GMT next day.
-        (LONDON_ROUND_THE_CLOCK, utc(2026, 10, 24, 11), utc(2026, 10, 25, 11)),
+        (LONDON_ROUND_THE_CLOCK, utc(2026, 10, 24, 11), 24, utc(2026, 10, 25, 11)),
         # Sat 7 Mar 12:00 EST; Sun 8 Mar 02:00 EST becomes 03:00 EDT: 13:00 EDT next day.
-        (NEW_YORK_ROUND_THE_CLOCK, utc(2026, 3, 7, 17), utc(2026, 3, 8, 17)),
+        (NEW_YORK_ROUND_THE_CLOCK, utc(2026, 3, 7, 17), 24, utc(2026, 3, 8, 17)),
         # Sat 31 Oct 12:00 EDT; Sun 1 Nov 02:00 EDT becomes 01:00 EST: 11:00 EST next day.
-        (NEW_YORK_ROUND_THE_CLOCK, utc(2026, 10, 31, 16), utc(2026, 11, 1, 16)),
-    ],
-    ids=["london-spring", "london-autumn", "new-york-spring", "new-york-autumn"],
-)
-def test_a_day_of_round_the_clock_hours_across_a_clock_change_is_24_real_hours(
-    calendar: BusinessCalendar, start: datetime, due: datetime
-) -> None:
-    assert add_business_time(calendar, start, 24 * HOURS) == due
-
-
-@pytest.mark.parametrize(
-    ("calendar", "start", "due"),
-    [
+        (NEW_YORK_ROUND_THE_CLOCK, utc(2026, 10, 31, 16), 24, utc(2026, 11, 1, 16)),
+        # Office hours stay on the local wall clock:
         # Fri 27 Mar 16:00 GMT: 1 h; Mon 30 Mar opens 09:00 BST = 08:00 UTC; due 10:00 BST.
-        (LONDON_OFFICE, utc(2026, 3, 27, 16), utc(2026, 3, 30, 9)),
+        (LONDON_OFFICE, utc(2026, 3, 27, 16), 2, utc(2026, 3, 30, 9)),
         # Fri 23 Oct 16:00 BST: 1 h; Mon 26 Oct opens 09:00 GMT; due 10:00 GMT.
-        (LONDON_OFFICE, utc(2026, 10, 23, 15), utc(2026, 10, 26, 10)),
+        (LONDON_OFFICE, utc(2026, 10, 23, 15), 2, utc(2026, 10, 26, 10)),
         # Fri 6 Mar 16:00 EST: 1 h; Mon 9 Mar opens 09:00 EDT = 13:00 UTC; due 10:00 EDT.
-        (NEW_YORK_OFFICE, utc(2026, 3, 6, 21), utc(2026, 3, 9, 14)),
+        (NEW_YORK_OFFICE, utc(2026, 3, 6, 21), 2, utc(2026, 3, 9, 14)),
         # Fri 30 Oct 16:00 EDT: 1 h; Mon 2 Nov opens 09:00 EST = 14:00 UTC; due 10:00 EST.
-        (NEW_YORK_OFFICE, utc(2026, 10, 30, 20), utc(2026, 11, 2, 15)),
+        (NEW_YORK_OFFICE, utc(2026, 10, 30, 20), 2, utc(2026, 11, 2, 15)),
     ],
-    ids=["london-spring", "london-autumn", "new-york-spring", "new-york-autumn"],
+    ids=[
+        f"{hours}-{place}-{season}"
+        for hours in ("round-the-clock", "office")
+        for place in ("london", "new-york")
+        for season in ("spring", "autumn")
+    ],
 )
-def test_office_hours_stay_on_the_local_wall_clock_across_a_clock_change(
-    calendar: BusinessCalendar, start: datetime, due: datetime
+def test_due_times_across_the_spring_and_autumn_clock_changes(
+    calendar: BusinessCalendar, start: datetime, business_hours: int, due: datetime
 ) -> None:
-    assert add_business_time(calendar, start, 2 * HOURS) == due
+    assert add_business_time(calendar, start, business_hours * HOURS) == due
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
 from services.crm.domain.cases.business_time import (
@@ -26,13 +26,13 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 DEFAULT_AT_RISK_FRACTION = 0.8
 
 
-class ClockKind(Enum):
+class ClockKind(StrEnum):
     FIRST_RESPONSE = "first_response"
     NEXT_RESPONSE = "next_response"
     RESOLUTION = "resolution"
 
 
-class CaseMoment(Enum):
+class CaseMoment(StrEnum):
     """What happens to a case that can start or stop a clock."""
 
     OPENED = "opened"
@@ -71,7 +71,7 @@ class Pause:
     ended: datetime | None = None
 
 
-class ClockState(Enum):
+class ClockState(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     STOPPED = "stopped"
