@@ -57,6 +57,11 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/unit/test_*error*.py",
         "tests/unit/test_*status*.py",
     ],
+    "services/crm/domain/cases/business_time.py": [
+        "tests/unit/test_business_time.py",
+        "tests/unit/test_sla_clocks.py",
+    ],
+    "services/crm/domain/cases/sla.py": ["tests/unit/test_sla_clocks.py"],
     "services/gateway/roles.py": [
         "tests/unit/test_gateway_config.py",
         "tests/e2e/test_gateway.py",
@@ -87,6 +92,7 @@ PRELOAD = [
     "psycopg",
     "psycopg_pool",
     "phonenumbers",
+    "holidays",
     "email_validator",
     "starlette.applications",
     "starlette.testclient",
