@@ -71,6 +71,10 @@ def test_the_service_keeps_its_read_models_in_a_child_process(
     email = random_refs.email()
     first = record_by_email(server.stub, email, summary="while it runs")
     assert_timeline_shows(server, first)
+    # The directory caught up too, so the projector is frozen idle: on SQLite, frozen
+    # in the middle of a write it would hold the file's lock, as any writer would.
+    caught_up = pb.SearchCustomersRequest(name="nobody", min_position=first.commit_position)
+    server.stub.SearchCustomers(caught_up, timeout=30)
     projector = projector_pid(server)
 
     os.kill(projector, signal.SIGSTOP)  # Frozen, not dead: the service does not replace it.
