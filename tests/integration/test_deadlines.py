@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+import pytest
 from eventsourcing.persistence import Tracking
 
-from services.crm.application import CustomerHistory
+from services.crm.application import CustomerHistory, deadlines
 from services.crm.application.deadlines import cancel, reschedule, schedule
 from services.crm.deadlines.engine import DeadlineEngine
 from services.crm.deadlines.projection import DEADLINES, DeadlineProjection, open_deadline_store
@@ -151,4 +152,31 @@ def test_a_rescheduled_deadline_fires_at_its_new_time_only(
     assert DeadlineEngine(app, store, lambda: START + timedelta(hours=3)).fire_due() == 1
     assert fired_keys(app) == ["case/7/resolution"]
     assert not reschedule(app, "case/7/resolution", LATER), "a fired deadline cannot move"
+    store.close()
+
+
+def test_a_deadline_moved_while_it_fires_is_kept_and_fires_at_its_new_time(
+    env: dict[str, str], app: CustomerHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner moves it between the engine's read and its write: the engine's write
+    collides, and the deadline stays pending in the aggregate and in the read model."""
+    schedule(app, "case/1/first_response", START + timedelta(minutes=5), "case.breached")
+    store = open_deadline_store(env)
+    catch_up(app, store)
+    engine = DeadlineEngine(app, store, lambda: START + timedelta(minutes=10))
+    real_find = deadlines.find_deadline
+
+    def moved_meanwhile(app_: CustomerHistory, deadline_id: UUID) -> Deadline | None:
+        monkeypatch.setattr(deadlines, "find_deadline", real_find)
+        stale = real_find(app_, deadline_id)
+        reschedule(app, "case/1/first_response", START + timedelta(minutes=20))
+        catch_up(app, store)
+        return stale
+
+    monkeypatch.setattr(deadlines, "find_deadline", moved_meanwhile)
+
+    assert engine.fire_due() == 0
+    assert (fired_keys(app), store.pending_count()) == ([], 1)
+    assert DeadlineEngine(app, store, lambda: START + timedelta(minutes=20)).fire_due() == 1
+    assert fired_keys(app) == ["case/1/first_response"]
     store.close()

@@ -36,7 +36,9 @@ def schedule(
 class Firing(Enum):
     FIRED = "fired"
     ENDED = "ended"  # Cancelled, or fired by an earlier attempt or another engine.
-    NOT_DUE = "not due"  # Moved later than the read model has seen yet.
+    # Still pending: moved later than the read model has seen yet, or moved while this
+    # attempt was made. Its row stays, for the next pass.
+    NOT_DUE = "not due"
 
 
 def reschedule(app: CustomerHistoryBase, key: str, due_time: datetime) -> bool:
@@ -56,7 +58,11 @@ def fire(app: CustomerHistoryBase, deadline_id: UUID, now: datetime) -> Firing:
     deadline = find_deadline(app, deadline_id)
     if deadline is not None and deadline.pending and deadline.due_time > now:
         return Firing.NOT_DUE
-    return Firing.FIRED if _change_pending(app, deadline, Deadline.fire) else Firing.ENDED
+    if _change_pending(app, deadline, Deadline.fire):
+        return Firing.FIRED
+    # The collision may have been a move, not an end: then it is still pending.
+    now_stored = find_deadline(app, deadline_id)
+    return Firing.NOT_DUE if now_stored is not None and now_stored.pending else Firing.ENDED
 
 
 def _change_pending(
