@@ -150,6 +150,7 @@ def test_a_resolved_case_is_not_escalated_or_assigned_until_reopened() -> None:
 
 def test_deescalating_returns_to_the_level_and_target_before_and_not_below_zero() -> None:
     case = open_case()
+    case.assign("agent:ann", T0, because(""), queue="tier1")
     case.escalate(EscalationTarget.queue("tier2"), T0, because("technical"))
     case.escalate(SUPERVISORS, T0, because("refund"), level=3)
     case.deescalate(T0, because("refund approved"))
@@ -157,8 +158,10 @@ def test_deescalating_returns_to_the_level_and_target_before_and_not_below_zero(
     deescalated = case.collect_events()[-1]
     assert isinstance(deescalated, Case.Deescalated)
     assert deescalated.level == 1
+    assert (case.queue, case.assignee) == ("tier2", None)
     case.deescalate(T0, because(""))
     assert (case.escalation_level, case.escalated_to) == (0, None)
+    assert (case.queue, case.assignee) == ("tier1", "agent:ann")
     with pytest.raises(CaseNotEscalatedError) as raised:
         case.deescalate(T0, because(""))
     assert raised.value.reason == "CASE_NOT_ESCALATED"

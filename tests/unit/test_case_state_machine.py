@@ -88,7 +88,10 @@ class Model:
     status: str = NEW
     assignee: str | None = None
     queue: str | None = None
-    escalations: list[tuple[int, tuple[str, str]]] = field(default_factory=list)
+    # Each step: the level, the target, and the queue and assignee before it.
+    escalations: list[tuple[int, tuple[str, str], str | None, str | None]] = field(
+        default_factory=list
+    )
     links: list[int] = field(default_factory=list)
     pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     resolved_at: datetime | None = None
@@ -122,7 +125,7 @@ class Model:
         return "ok"
 
     def escalate(self, to: tuple[str, str], level: int, at: datetime) -> None:
-        self.escalations.append((level, to))
+        self.escalations.append((level, to, self.queue, self.assignee))
         if to[0] == "queue":
             self.queue, self.assignee = to[1], None
         else:
@@ -152,7 +155,7 @@ class Model:
                 return "CASE_CLOSED"
             if not self.escalations:
                 return "CASE_NOT_ESCALATED"
-            self.escalations.pop()
+            _, _, self.queue, self.assignee = self.escalations.pop()
             self.updated_at = at
             return "ok"
         if name == "link":

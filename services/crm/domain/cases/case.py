@@ -219,7 +219,7 @@ class Case(Aggregate):
             )
         self._check_active(CaseStatus.OPEN)
         reached = next_level(self.escalation_level, level)
-        self._escalated(Escalation(reached, target), at, cause)
+        self._escalated(Escalation(reached, target, self.queue, self.assignee), at, cause)
 
     @event(Escalated)
     def _escalated(self, escalation: Escalation, at: datetime, cause: Cause) -> None:
@@ -231,7 +231,8 @@ class Case(Aggregate):
         self._move(CaseStatus.OPEN, at)
 
     def deescalate(self, at: datetime, cause: Cause) -> None:
-        """Undo the last escalation: back to the level and target before it."""
+        """Undo the last escalation: back to the level, target, queue and assignee
+        before it."""
         self._check_not_closed()
         if not self.escalations:
             raise CaseNotEscalatedError(str(self.id))
@@ -239,7 +240,8 @@ class Case(Aggregate):
 
     @event(Deescalated)
     def _deescalated(self, level: int, at: datetime, cause: Cause) -> None:
-        self.escalations.pop()
+        undone = self.escalations.pop()
+        self.queue, self.assignee = undone.queue_before, undone.assignee_before
         self.updated_at = at
 
     def link_interaction(
@@ -356,7 +358,7 @@ class Case(Aggregate):
             and self.status in ACTIVE_STATUSES
             and level <= MAX_ESCALATION_LEVEL
         ):
-            self._escalated(Escalation(level, escalate_to), at, cause)
+            self._escalated(Escalation(level, escalate_to, self.queue, self.assignee), at, cause)
         return True
 
     @event(SlaBreached)

@@ -55,10 +55,13 @@ class EscalationTarget:
 
 @dataclass(frozen=True)
 class Escalation:
-    """One step up: the level reached and who it went to."""
+    """One step up: the level reached, who it went to, and the queue and assignee the
+    case had before, which de-escalating it gives back."""
 
     level: int
     target: EscalationTarget
+    queue_before: str | None = None
+    assignee_before: str | None = None
 
 
 def next_level(current: int, named: int | None) -> int:
