@@ -379,3 +379,19 @@ def test_a_case_restored_from_a_snapshot_keeps_its_rules() -> None:
     assert restored.pauses == [Pause(T0 + HOUR, T0 + 2 * HOUR)]
     restored.deescalate(T0 + 3 * HOUR, because(""))
     assert restored.escalation_level == 0
+
+
+def test_no_sla_event_is_recorded_while_pending_resolved_or_closed() -> None:
+    """The clocks are paused while pending and stopped once resolved: a deadline that
+    fires late records nothing, and escalates nothing."""
+    pending = open_case()
+    pending.assign("agent:ann", T0, because(""))
+    pending.wait_on_customer(T0, because("asked for the meter reading"))
+    closed = resolved_case()
+    closed.close(T0, because(""))
+    for case in (pending, resolved_case(), closed):
+        assert case.collect_events()  # What it took to get there, set aside.
+        assert not case.sla_at_risk(FIRST_RESPONSE, T0, T0 + HOUR, "late")
+        assert not case.sla_breached(FIRST_RESPONSE, T0, T0 + HOUR, "late", SUPERVISORS)
+        assert case.collect_events() == []
+        assert case.escalation_level == 0

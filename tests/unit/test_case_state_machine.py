@@ -22,6 +22,7 @@ from tests.case_builders import T0, because, open_case, rebuilt
 
 NEW, OPEN, PENDING, RESOLVED, CLOSED = "new", "open", "pending", "resolved", "closed"
 ACTIVE = {NEW, OPEN, PENDING}
+SLA_RUNNING = {NEW, OPEN}  # Pending pauses the clocks; resolved and closed owe nothing.
 # What each status-changing method does from each status; a status not listed refuses
 # with INVALID_CASE_TRANSITION, naming the status the method asked for.
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -161,7 +162,7 @@ class Model:
         if name == "link":
             return self.link(op[1], op[2], at - timedelta(minutes=op[3]), at)
         if name == "at_risk":
-            if op[1] in self.at_risk | self.breached:
+            if op[1] in self.at_risk | self.breached or self.status not in SLA_RUNNING:
                 return False
             self.at_risk.add(op[1])
             self.updated_at = at
@@ -186,11 +187,11 @@ class Model:
         return "ok"
 
     def breach(self, clock: int, auto_escalate: bool, at: datetime) -> bool:
-        if clock in self.breached:
+        if clock in self.breached or self.status not in SLA_RUNNING:
             return False
         self.breached.add(clock)
         self.updated_at = at
-        if auto_escalate and self.status in ACTIVE and self.level < TOP_LEVEL:
+        if auto_escalate and self.level < TOP_LEVEL:
             self.escalate(SLA_TARGET, self.level + 1, at)
         return True
 

@@ -25,7 +25,7 @@ from services.crm.domain.cases.routing import (
     check_queue,
     next_level,
 )
-from services.crm.domain.cases.status import ACTIVE_STATUSES, CaseStatus
+from services.crm.domain.cases.status import ACTIVE_STATUSES, SLA_RUNNING, CaseStatus
 from services.crm.domain.cases.timeline import ClockInstance, LinkedInteraction, Pause
 from services.crm.domain.cause import Cause
 from services.crm.domain.channels import Direction
@@ -324,8 +324,9 @@ class Case(Aggregate):
         self, clock: ClockInstance, due_at: datetime, at: datetime, correlation_id: str
     ) -> bool:
         """Record that a clock passed its at-risk fraction; False, recording nothing, if
-        this instance was already at risk or breached (the deadline engine may retry)."""
-        if clock in self.at_risk or clock in self.breached:
+        this instance was already at risk or breached (the deadline engine may retry),
+        or if no clock runs now (see SLA_RUNNING)."""
+        if clock in self.at_risk or clock in self.breached or self.status not in SLA_RUNNING:
             return False
         self._sla_at_risk(clock, due_at, at, _sla_cause(clock, "at risk", correlation_id))
         return True
@@ -346,18 +347,15 @@ class Case(Aggregate):
         escalate_to: EscalationTarget | None = None,
     ) -> bool:
         """Record that a clock passed its target, once per instance (False, recording
-        nothing, the second time); with escalate_to, an active case below the top level
-        also goes one level up, caused by the SLA service."""
-        if clock in self.breached:
+        nothing, the second time, or when no clock runs now: see SLA_RUNNING); with
+        escalate_to, a case below the top level also goes one level up, caused by the SLA
+        service."""
+        if clock in self.breached or self.status not in SLA_RUNNING:
             return False
         cause = _sla_cause(clock, "breached", correlation_id)
         self._sla_breached(clock, due_at, at, cause)
         level = self.escalation_level + 1
-        if (
-            escalate_to is not None
-            and self.status in ACTIVE_STATUSES
-            and level <= MAX_ESCALATION_LEVEL
-        ):
+        if escalate_to is not None and level <= MAX_ESCALATION_LEVEL:
             self._escalated(Escalation(level, escalate_to, self.queue, self.assignee), at, cause)
         return True
 
