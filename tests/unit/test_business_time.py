@@ -269,3 +269,44 @@ def test_business_time_adds_up_over_consecutive_stretches(
     assert business_time_between(calendar, start, middle) + business_time_between(
         calendar, middle, end
     ) == business_time_between(calendar, start, end)
+
+
+def test_hours_the_spring_change_skips_count_nothing() -> None:
+    """London, open 01:30-02:00 every day. On 29 March 2026 the clocks go from 01:00 GMT
+    to 02:00 BST, so that day has no such half hour: nothing from 29 March 00:00 UTC to
+    30 March 00:00 UTC (01:00 BST), and 10 minutes from then end on 30 March at
+    01:40 BST, 00:40 UTC."""
+    london = BusinessCalendar(
+        "Europe/London", tuple(OpeningHours(day, time(1, 30), time(2, 0)) for day in range(7))
+    )
+    start = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
+
+    assert business_time_between(london, start, datetime(2026, 3, 30, 0, 0, tzinfo=UTC)) == (
+        timedelta(0)
+    )
+    assert add_business_time(london, start, timedelta(minutes=10)) == datetime(
+        2026, 3, 30, 0, 40, tzinfo=UTC
+    )
+
+
+def test_periods_that_meet_in_the_spring_gap_do_not_count_twice() -> None:
+    """New York, open 00:00-02:30 and 03:00-17:00. On 8 March 2026 the clocks go from
+    02:00 EST to 03:00 EDT: open 00:00-02:00 EST (05:00-07:00 UTC, 2 h) and 03:00-17:00
+    EDT (07:00-21:00 UTC, 14 h), 16 h in all, never 16 h 30 min."""
+    new_york = BusinessCalendar(
+        "America/New_York",
+        tuple(
+            hours
+            for day in range(7)
+            for hours in (
+                OpeningHours(day, time(0, 0), time(2, 30)),
+                OpeningHours(day, time(3, 0), time(17, 0)),
+            )
+        ),
+    )
+
+    assert business_time_between(
+        new_york,
+        datetime(2026, 3, 8, 5, 0, tzinfo=UTC),
+        datetime(2026, 3, 9, 4, 0, tzinfo=UTC),
+    ) == timedelta(hours=16)

@@ -22,6 +22,7 @@ from services.crm.domain.errors import Violations
 
 MIDNIGHT = time(0)
 _DAY = timedelta(days=1)
+_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,36 @@ def open_periods(
     since = _utc(since)
     zone = calendar.zone
     day = since.astimezone(zone).date()
+    # Hours the spring change skips shrink, so two periods can meet but never overlap.
+    previous_close = since
     while True:
         for hours in calendar.hours_on(day):
-            opens = _at(day, hours.opens, zone)
+            opens = max(_at(day, hours.opens, zone), previous_close)
             closes = _at(hours.closes_on(day), hours.closes, zone)
-            if closes > since:
-                yield max(opens, since), closes
+            if closes > opens:
+                yield opens, closes
+                previous_close = closes
         day += _DAY
 
 
 def _at(day: date, wall_clock: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, wall_clock, tzinfo=zone).astimezone(UTC)
+    """The instant the wall clock shows wall_clock on day; for a time the spring change
+    skips, the instant of the change (the first one showing a later time)."""
+    local = datetime.combine(day, wall_clock, tzinfo=zone)
+    late = local.astimezone(UTC)
+    if late.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return late
+    early = local.replace(fold=1).astimezone(UTC)
+    after = late.astimezone(zone).utcoffset()
+    while late - early > _SECOND:
+        middle = early + (late - early) / 2
+        if middle.astimezone(zone).utcoffset() == after:
+            late = middle
+        else:
+            early = middle
+    # Changes happen on a whole second.
+    whole = late.replace(microsecond=0)
+    return whole if whole.astimezone(zone).utcoffset() == after else late
 
 
 def _since_midnight(wall_clock: time) -> timedelta:
