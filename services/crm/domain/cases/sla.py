@@ -21,7 +21,7 @@ from services.crm.domain.cases.business_time import (
     business_time_between,
 )
 from services.crm.domain.cases.priority import Priority
-from services.crm.domain.cases.timeline import ClockKind
+from services.crm.domain.cases.timeline import ClockKind, Pause
 from services.crm.domain.errors import Violations
 
 PRIORITIES = tuple(str(priority) for priority in Priority)
@@ -61,12 +61,6 @@ CLOCK_RULES: Mapping[ClockKind, ClockRule] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
-class Pause:
-    began: datetime
-    ended: datetime | None = None
-
-
 class ClockState(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
@@ -86,7 +80,7 @@ class SlaClock:
     def state(self) -> ClockState:
         if self.stopped is not None:
             return ClockState.STOPPED
-        paused = bool(self.pauses) and self.pauses[-1].ended is None
+        paused = bool(self.pauses) and self.pauses[-1].ended_at is None
         return ClockState.PAUSED if paused else ClockState.RUNNING
 
     def pause(self, at: datetime) -> SlaClock:
@@ -97,7 +91,7 @@ class SlaClock:
     def resume(self, at: datetime) -> SlaClock:
         if self.state is not ClockState.PAUSED:
             return self
-        return replace(self, pauses=(*self.pauses[:-1], Pause(self.pauses[-1].began, at)))
+        return replace(self, pauses=(*self.pauses[:-1], Pause(self.pauses[-1].started_at, at)))
 
     def stop(self, at: datetime) -> SlaClock:
         if self.state is ClockState.STOPPED:
@@ -108,10 +102,10 @@ class SlaClock:
         """The stretches it ran; the last one open (None) while it still runs."""
         begin = self.started
         for pause in self.pauses:
-            yield begin, pause.began
-            if pause.ended is None:
+            yield begin, pause.started_at
+            if pause.ended_at is None:
                 return
-            begin = pause.ended
+            begin = pause.ended_at
         yield begin, self.stopped
 
 
