@@ -173,7 +173,9 @@ def test_writes_go_through_both_replicas_and_the_gateway_and_either_replica_read
     assert read_on_second == [on_first.interaction.name]
     assert read_on_first == [on_second.interaction.name, on_first.interaction.name]
 
-    request_ids = [f"replicas-{uuid.uuid4().hex}" for _ in range(6)]
+    # The gateway spreads calls over 4 connections, each turning over both replicas
+    # once connected: enough calls that each connection takes several.
+    request_ids = [f"replicas-{uuid.uuid4().hex}" for _ in range(24)]
     with httpx.Client(base_url=topology.gateway.url, timeout=30) as client:
         for request_id in request_ids:
             response = client.post(
@@ -196,7 +198,7 @@ def test_writes_go_through_both_replicas_and_the_gateway_and_either_replica_read
             params={"minPosition": last, "pageSize": 100},
         )
     assert timeline.status_code == 200, timeline.text
-    assert len(timeline.json()["entries"]) >= 8
+    assert len(timeline.json()["entries"]) >= 26
 
     def gateway_calls(replica: ServerProcess) -> set[str]:
         return {line["request_id"] for line in calls_logged(replica, RECORD)} & set(request_ids)
